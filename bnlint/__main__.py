@@ -1,0 +1,5 @@
+import sys
+
+from bnlint.cli import main
+
+sys.exit(main())

@@ -1,0 +1,226 @@
+"""Every place the module runs batch norm, with where its mode and its update collection come from."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+
+from bnlint.analysis import catalogue
+from bnlint.analysis.arguments import UNKNOWABLE, ArgumentRef, find_argument
+from bnlint.analysis.calls import CallGraph
+from bnlint.analysis.catalogue import BatchNormApi, Family
+from bnlint.analysis.contexts import Contexts, Frame, FrameKind
+from bnlint.analysis.resolver import Resolver, literal_value
+from bnlint.analysis.syntax import CallSite, ModuleSyntax, Scope
+from bnlint.analysis.values import CallResult, External, Flag, Literal
+
+
+class Origin(enum.Enum):
+    CALL = "call"
+    PARTIAL = "partial"
+    ARG_SCOPE = "arg_scope"
+    NORMALIZER_PARAMS = "normalizer_params"
+
+
+@dataclass(frozen=True)
+class ModeArgument:
+    """Where a batch-norm mode is written, and what it evaluates to."""
+
+    flag: Flag
+    node: cst.CSTNode  # the argument, dict entry or assignment that holds the value
+    origin: Origin
+    keyword: str
+
+
+@dataclass(frozen=True)
+class BatchNormUse:
+    api: BatchNormApi
+    site: CallSite  # the call that runs batch norm (a layer call when batch norm is its normalizer)
+    # Where a missing mode is reported: the batch-norm call, or the `normalizer_fn=` that asks for batch norm.
+    anchor: cst.CSTNode
+    # None: nothing passes a mode, so the API default applies. UNKNOWABLE: `**kwargs` or an unknown arg scope.
+    mode: ModeArgument | object | None
+    # Whether the moving-average updates go to the UPDATE_OPS collection (None: cannot tell).
+    updates_to_collection: bool | None
+
+    @property
+    def fixed_mode(self) -> catalogue.Mode | None:
+        """The mode this use is frozen in when a literal or the API default decides it, else None."""
+        if self.mode is None:
+            return None if self.api.default_mode is catalogue.Mode.LEARNING_PHASE else self.api.default_mode
+        if isinstance(self.mode, ModeArgument) and isinstance(self.mode.flag, Literal):
+            return self.api.fixed_mode(self.mode.flag.value)
+        return None
+
+
+@dataclass(frozen=True)
+class _Entry:
+    value: cst.BaseExpression
+    node: cst.CSTNode
+    scope: Scope
+    order: int
+
+
+def find_batch_norm_uses(
+    syntax: ModuleSyntax, resolver: Resolver, calls: CallGraph, contexts: Contexts
+) -> list[BatchNormUse]:
+    finder = _Finder(syntax, resolver, contexts)
+    uses: list[BatchNormUse] = []
+    for api_call in calls.api_calls:
+        api = catalogue.batch_norm_api(api_call.name)
+        if api is not None and not api.is_layer_class:
+            uses.append(finder.direct_use(api, api_call.site, api_call.arguments))
+        elif api_call.name in catalogue.SLIM_NORMALIZED_LAYERS:
+            use = finder.normalizer_use(api_call.name, api_call.site, api_call.arguments)
+            if use is not None:
+                uses.append(use)
+    for site, callee in calls.callee.items():
+        if isinstance(callee, CallResult):
+            api = catalogue.batch_norm_api(callee.api)
+            if api is not None and api.is_layer_class:
+                arguments = tuple(ArgumentRef(arg, site.scope, site.order) for arg in site.node.args)
+                uses.append(finder.direct_use(api, site, arguments))
+    return uses
+
+
+def arg_scope_argument(frames: Sequence[Frame], op: str, keyword: str) -> ArgumentRef | object | None:
+    """The argument the innermost enclosing arg scope supplies to `op`, UNKNOWABLE, or None."""
+    for frame in reversed(frames):
+        if frame.kind is FrameKind.ARG_SCOPE:
+            found = frame.arg_scope_value(op, keyword)
+            if found is not None:
+                return found
+        elif frame.kind is FrameKind.UNKNOWN:
+            return UNKNOWABLE
+    return None
+
+
+class _Finder:
+    def __init__(self, syntax: ModuleSyntax, resolver: Resolver, contexts: Contexts) -> None:
+        self._syntax = syntax
+        self._resolver = resolver
+        self._contexts = contexts
+
+    def direct_use(self, api: BatchNormApi, site: CallSite, arguments: Sequence[ArgumentRef]) -> BatchNormUse:
+        frames = self._contexts.frames(site.context.withs)
+        found = find_argument(arguments, api.mode_param, api.mode_index)
+        mode = self._mode(found, api.mode_param, Origin.CALL)
+        if found is None and api.family is Family.SLIM:
+            mode = self._mode(
+                arg_scope_argument(frames, "slim.batch_norm", api.mode_param), api.mode_param, Origin.ARG_SCOPE
+            )
+        updates: bool | None = True
+        if api.updates_param is not None:
+            found_updates = find_argument(arguments, api.updates_param, api.updates_index)
+            if found_updates is None:
+                found_updates = arg_scope_argument(frames, "slim.batch_norm", api.updates_param)
+            updates = self._updates(found_updates)
+        return BatchNormUse(api, site, site.node, mode, updates)
+
+    def normalizer_use(self, layer: str, site: CallSite, arguments: Sequence[ArgumentRef]) -> BatchNormUse | None:
+        frames = self._contexts.frames(site.context.withs)
+        normalizer = find_argument(arguments, "normalizer_fn", None)
+        if normalizer is None:
+            normalizer = arg_scope_argument(frames, layer, "normalizer_fn")
+        if not isinstance(normalizer, ArgumentRef):
+            return None
+        if self._resolver.qualified_name(normalizer.value, normalizer.scope, normalizer.order) != "slim.batch_norm":
+            return None
+        params = find_argument(arguments, "normalizer_params", None)
+        if params is None:
+            params = arg_scope_argument(frames, layer, "normalizer_params")
+        api = catalogue.SLIM_BATCH_NORM
+        mode = self._normalizer_setting(params, frames, api.mode_param)
+        if isinstance(mode, _Entry):
+            flag = self._resolver.flag(mode.value, mode.scope, mode.order)
+            mode = ModeArgument(flag, mode.node, Origin.NORMALIZER_PARAMS, api.mode_param)
+        elif isinstance(mode, ArgumentRef):
+            mode = self._mode(mode, api.mode_param, Origin.ARG_SCOPE)
+        updates_setting = self._normalizer_setting(params, frames, "updates_collections")
+        if isinstance(updates_setting, _Entry):
+            updates_setting = ArgumentRef(cst.Arg(updates_setting.value), updates_setting.scope, updates_setting.order)
+        return BatchNormUse(api, site, normalizer.arg, mode, self._updates(updates_setting))
+
+    def _normalizer_setting(
+        self, params: ArgumentRef | object | None, frames: Sequence[Frame], key: str
+    ) -> _Entry | ArgumentRef | object | None:
+        if isinstance(params, ArgumentRef):
+            entry = self._dict_entry(params.value, params.scope, params.order, key)
+            if entry is not None:
+                return entry
+        elif params is UNKNOWABLE:
+            return UNKNOWABLE
+        return arg_scope_argument(frames, "slim.batch_norm", key)
+
+    def _mode(self, found: ArgumentRef | object | None, keyword: str, origin: Origin) -> ModeArgument | object | None:
+        if not isinstance(found, ArgumentRef):
+            return found
+        if found.preset:
+            origin = Origin.PARTIAL
+        return ModeArgument(self._resolver.flag(found.value, found.scope, found.order), found.arg, origin, keyword)
+
+    def _updates(self, found: ArgumentRef | object | None) -> bool | None:
+        if found is None:
+            return True
+        if not isinstance(found, ArgumentRef):
+            return None
+        is_literal, value = literal_value(found.value)
+        if is_literal:
+            return value == catalogue.UPDATE_OPS_STRING
+        flag = self._resolver.flag(found.value, found.scope, found.order)
+        if isinstance(flag, Literal):
+            return flag.value == catalogue.UPDATE_OPS_STRING
+        if isinstance(flag, External):
+            return flag.name == catalogue.UPDATE_OPS_KEY
+        return None
+
+    def _dict_entry(
+        self, node: cst.BaseExpression, scope: Scope, order: int, key: str, depth: int = 0
+    ) -> _Entry | object | None:
+        """The entry `key` of a dict expression: an _Entry, None when the dict has no such key, or UNKNOWABLE."""
+        if depth > 8:
+            return UNKNOWABLE
+        if isinstance(node, cst.Dict):
+            return self._literal_dict_entry(node, scope, order, key)
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "dict":
+            if self._resolver.lookup("dict", scope, order):
+                return UNKNOWABLE
+            found = find_argument([ArgumentRef(arg, scope, order) for arg in node.args], key, None)
+            if isinstance(found, ArgumentRef):
+                return _Entry(found.value, found.arg, scope, order)
+            if found is None and any(arg.keyword is None for arg in node.args):
+                return UNKNOWABLE
+            return found
+        if isinstance(node, cst.Name):
+            bindings = self._resolver.lookup(node.value, scope, order)
+            if len(bindings) != 1 or bindings[0].value is None or bindings[0].unpacked:
+                return UNKNOWABLE
+            binding = bindings[0]
+            changed = self._changed_entry(binding.name, binding.scope, key)
+            if changed is not None:
+                return changed
+            return self._dict_entry(binding.value, binding.scope, binding.order, key, depth + 1)
+        return UNKNOWABLE
+
+    def _literal_dict_entry(self, node: cst.Dict, scope: Scope, order: int, key: str) -> _Entry | object | None:
+        for element in node.elements:
+            if isinstance(element, cst.DictElement):
+                is_literal, value = literal_value(element.key)
+                if is_literal and value == key:
+                    return _Entry(element.value, element, scope, order)
+        if any(isinstance(element, cst.StarredDictElement) for element in node.elements):
+            return UNKNOWABLE
+        return None
+
+    def _changed_entry(self, name: str, scope: Scope, key: str) -> _Entry | object | None:
+        """`params['is_training'] = x` after the dict is built: the entry it writes, or UNKNOWABLE."""
+        for change in self._syntax.item_assignments:
+            if change.name != name or change.scope is not scope or change.key not in (key, None):
+                continue
+            if change.key is None or change.conditional or change.value is None:
+                return UNKNOWABLE
+            return _Entry(change.value, change.node, scope, 0)
+        return None

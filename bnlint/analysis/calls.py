@@ -1,0 +1,87 @@
+"""The module's call graph: what every call site calls, and which calls reach functions of the module."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+
+import libcst as cst
+
+from bnlint.analysis.arguments import ArgumentRef, bind_arguments, call_arguments
+from bnlint.analysis.resolver import Resolver
+from bnlint.analysis.syntax import CallSite, ClassInfo, FunctionInfo, ModuleSyntax
+from bnlint.analysis.values import ClassRef, External, FunctionRef, Partial, Value
+
+
+@dataclass(frozen=True)
+class UserCall:
+    """A call that runs a function of the module (a class call runs its `__init__`)."""
+
+    site: CallSite
+    function: FunctionInfo
+    arguments: tuple[ArgumentRef, ...]
+    implicit: int  # leading parameters the call fills by itself (`self`)
+    cls: ClassInfo | None = None
+
+    @cached_property
+    def bound(self) -> dict[str, ArgumentRef | object | None]:
+        """Each parameter's argument: an ArgumentRef, UNKNOWABLE (`*args`/`**kwargs`), or None when omitted."""
+        return bind_arguments(self.function, self.arguments, self.implicit)
+
+    @property
+    def label(self) -> str:
+        return self.cls.name if self.cls is not None else self.function.name
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """A call of an external API, with a partial's preset arguments in front of the call's own."""
+
+    site: CallSite
+    name: str
+    arguments: tuple[ArgumentRef, ...]
+
+
+class CallGraph:
+    def __init__(self, syntax: ModuleSyntax, resolver: Resolver) -> None:
+        self._resolver = resolver
+        self.callee: dict[CallSite, Value] = {}
+        self.user_calls: list[UserCall] = []
+        self.api_calls: list[ApiCall] = []
+        self.calls_of: dict[FunctionInfo, list[UserCall]] = {}
+        self.user_call_at: dict[CallSite, UserCall] = {}
+        self.call_at: dict[cst.Call, CallSite] = {}
+        # Functions handed to other code as values (`model_fn=model_fn`, `tf.map_fn(step, ...)`): they run
+        # from places this module does not show.
+        self.passed_as_value: set[FunctionInfo] = set()
+        for site in syntax.calls:
+            self._add(site)
+
+    def _add(self, site: CallSite) -> None:
+        resolver = self._resolver
+        callee = resolver.resolve(site.node.func, site.scope, site.order)
+        self.callee[site] = callee
+        self.call_at[site.node] = site
+        preset: Partial | None = None
+        if isinstance(callee, Partial):
+            preset, callee = callee, callee.target
+        arguments = call_arguments(site, preset)
+        if isinstance(callee, External):
+            self.api_calls.append(ApiCall(site, callee.name, arguments))
+        elif isinstance(callee, FunctionRef):
+            implicit = 1 if callee.bound else 0
+            self._add_user_call(UserCall(site, callee.function, arguments, implicit))
+        elif isinstance(callee, ClassRef):
+            init = resolver.member_of_class(callee.cls, "__init__", bound=True)
+            if isinstance(init, FunctionRef):
+                self._add_user_call(UserCall(site, init.function, arguments, 1, cls=callee.cls))
+        for arg in site.node.args:
+            if isinstance(arg.value, (cst.Name, cst.Attribute)):
+                value = resolver.resolve(arg.value, site.scope, site.order)
+                if isinstance(value, FunctionRef):
+                    self.passed_as_value.add(value.function)
+
+    def _add_user_call(self, call: UserCall) -> None:
+        self.user_calls.append(call)
+        self.user_call_at[call.site] = call
+        self.calls_of.setdefault(call.function, []).append(call)

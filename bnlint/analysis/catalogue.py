@@ -1,0 +1,274 @@
+"""What bnlint knows about TensorFlow, tf-slim and Keras, as plain data.
+
+Names are canonical qualified names (see `canonical`): `tensorflow.compat.v1.layers.batch_normalization` and
+`tensorflow.layers.batch_normalization` are one API, and so are `tf_slim`, `tensorflow.contrib.slim` and
+`tensorflow.contrib.layers` (spelled `slim.` here).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+# Applied in order, each at most once; a later rule may rewrite what an earlier one produced.
+_CANONICAL_PREFIXES: tuple[tuple[str, str], ...] = (
+    ("tensorflow.compat.v1", "tensorflow"),
+    ("tensorflow.compat.v2", "tensorflow"),
+    ("tensorflow._api.v2.compat.v1", "tensorflow"),
+    ("tensorflow.python.keras", "keras"),
+    ("tensorflow.keras", "keras"),
+    ("tf_keras", "keras"),
+    ("keras.src", "keras"),
+    ("tensorflow.contrib.slim", "slim"),
+    ("tf_slim", "slim"),
+    ("tensorflow.contrib.layers", "slim"),
+    ("tensorflow.contrib.framework", "slim"),
+    ("slim.python.slim", "slim"),
+    ("slim.python.layers.layers", "slim"),
+    ("slim.layers.layers", "slim"),
+    ("slim.layers", "slim"),
+    ("slim.ops.arg_scope", "slim"),
+    ("slim.ops", "slim"),
+    ("tensorflow.contrib.rnn", "tensorflow.nn.rnn_cell"),
+    ("tensorflow.python.layers.normalization", "tensorflow.layers"),
+    ("tensorflow.python.layers.layers", "tensorflow.layers"),
+    ("tensorflow.python.layers.core", "tensorflow.layers"),
+    ("tensorflow.python.layers.convolutional", "tensorflow.layers"),
+    ("tensorflow.python.ops.variable_scope", "tensorflow"),
+    ("tensorflow.python.ops.variables", "tensorflow"),
+    ("tensorflow.python.ops.control_flow_ops", "tensorflow"),
+    ("tensorflow.python.framework.ops", "tensorflow"),
+    ("tensorflow.python.training", "tensorflow.train"),
+)
+
+
+def canonical(name: str) -> str:
+    for old, new in _CANONICAL_PREFIXES:
+        if name == old or name.startswith(old + "."):
+            name = new + name[len(old) :]
+    return name
+
+
+class Family(enum.Enum):
+    TF_LAYERS = "tf.layers"
+    SLIM = "slim"
+    KERAS = "keras"
+
+
+class Mode(enum.Enum):
+    """What an API does with a batch-norm layer when nobody passes the mode."""
+
+    INFERENCE = "inference"
+    TRAINING = "training"
+    LEARNING_PHASE = "learning phase"  # Keras: follows the learning phase, so nothing is frozen
+
+
+@dataclass(frozen=True)
+class BatchNormApi:
+    display: str
+    names: frozenset[str]
+    family: Family
+    # True: the mode is an argument of the layer object's call, not of the constructor.
+    is_layer_class: bool
+    mode_param: str
+    mode_index: int  # position of the mode among the call's arguments, the inputs being 0
+    default_mode: Mode
+    updates_param: str | None = None
+    updates_index: int | None = None
+
+    def fixed_mode(self, value: object) -> Mode | None:
+        """The mode a literal flag freezes the layer in; None when it freezes nothing (Keras' `training=None`)."""
+        if value is None:
+            return None if self.default_mode is Mode.LEARNING_PHASE else self.default_mode
+        return Mode.TRAINING if value else Mode.INFERENCE
+
+
+TF_LAYERS_BATCH_NORM = BatchNormApi(
+    display="tf.layers.batch_normalization",
+    names=frozenset({"tensorflow.layers.batch_normalization"}),
+    family=Family.TF_LAYERS,
+    is_layer_class=False,
+    mode_param="training",
+    mode_index=14,
+    default_mode=Mode.INFERENCE,
+)
+TF_LAYERS_BATCH_NORM_CLASS = BatchNormApi(
+    display="tf.layers.BatchNormalization",
+    names=frozenset({"tensorflow.layers.BatchNormalization"}),
+    family=Family.TF_LAYERS,
+    is_layer_class=True,
+    mode_param="training",
+    mode_index=1,
+    default_mode=Mode.INFERENCE,
+)
+SLIM_BATCH_NORM = BatchNormApi(
+    display="slim.batch_norm",
+    names=frozenset({"slim.batch_norm"}),
+    family=Family.SLIM,
+    is_layer_class=False,
+    mode_param="is_training",
+    mode_index=9,
+    default_mode=Mode.TRAINING,
+    updates_param="updates_collections",
+    updates_index=8,
+)
+KERAS_BATCH_NORM = BatchNormApi(
+    display="keras BatchNormalization",
+    names=frozenset(
+        {
+            "keras.layers.BatchNormalization",
+            "keras.layers.BatchNormalizationV1",
+            "keras.layers.BatchNormalizationV2",
+            "keras.layers.SyncBatchNormalization",
+            "keras.layers.experimental.SyncBatchNormalization",
+            "keras.layers.normalization.batch_normalization.BatchNormalization",
+            "keras.layers.normalization.batch_normalization_v1.BatchNormalization",
+        }
+    ),
+    family=Family.KERAS,
+    is_layer_class=True,
+    mode_param="training",
+    mode_index=1,
+    default_mode=Mode.LEARNING_PHASE,
+)
+BATCH_NORM_APIS: tuple[BatchNormApi, ...] = (
+    TF_LAYERS_BATCH_NORM,
+    TF_LAYERS_BATCH_NORM_CLASS,
+    SLIM_BATCH_NORM,
+    KERAS_BATCH_NORM,
+)
+_BATCH_NORM_BY_NAME = {name: api for api in BATCH_NORM_APIS for name in api.names}
+
+
+def batch_norm_api(name: str) -> BatchNormApi | None:
+    return _BATCH_NORM_BY_NAME.get(name)
+
+
+# slim / contrib layers that take `normalizer_fn=` and `normalizer_params=`.
+SLIM_NORMALIZED_LAYERS = frozenset(
+    f"slim.{name}"
+    for name in (
+        "conv1d",
+        "conv2d",
+        "conv3d",
+        "convolution",
+        "convolution1d",
+        "convolution2d",
+        "convolution3d",
+        "conv2d_transpose",
+        "convolution2d_transpose",
+        "conv3d_transpose",
+        "convolution3d_transpose",
+        "conv2d_in_plane",
+        "convolution2d_in_plane",
+        "separable_conv2d",
+        "separable_convolution2d",
+        "fully_connected",
+    )
+)
+ARG_SCOPE = "slim.arg_scope"
+# slim.repeat(inputs, repetitions, layer, ...) and slim.stack(inputs, layer, arguments): the layer argument's index.
+SLIM_LAYER_COMBINATORS = {"slim.repeat": 2, "slim.stack": 1}
+
+# Calls that create trainable variables in the current variable scope, so a second call needs reuse.
+VARIABLE_CREATORS = frozenset(
+    {
+        *(
+            f"tensorflow.layers.{name}"
+            for name in (
+                "dense",
+                "conv1d",
+                "conv2d",
+                "conv3d",
+                "conv2d_transpose",
+                "conv3d_transpose",
+                "separable_conv1d",
+                "separable_conv2d",
+                "batch_normalization",
+                "Dense",
+                "Conv1D",
+                "Conv2D",
+                "Conv3D",
+                "Conv2DTranspose",
+                "Conv3DTranspose",
+                "SeparableConv1D",
+                "SeparableConv2D",
+                "BatchNormalization",
+            )
+        ),
+        *SLIM_NORMALIZED_LAYERS,
+        *(
+            f"slim.{name}"
+            for name in (
+                "batch_norm",
+                "layer_norm",
+                "group_norm",
+                "instance_norm",
+                "bias_add",
+                "embed_sequence",
+                "model_variable",
+                "variable",
+                "legacy_fully_connected",
+                "legacy_linear",
+                "legacy_relu",
+            )
+        ),
+        "tensorflow.get_variable",
+        "tensorflow.Variable",
+        *(
+            f"tensorflow.nn.rnn_cell.{name}"
+            for name in ("BasicLSTMCell", "LSTMCell", "GRUCell", "BasicRNNCell", "LayerNormBasicLSTMCell")
+        ),
+    }
+)
+
+VARIABLE_SCOPE = "tensorflow.variable_scope"
+VARIABLE_SCOPE_REUSE_INDEX = 8
+AUTO_REUSE = "tensorflow.AUTO_REUSE"
+MAKE_TEMPLATE = "tensorflow.make_template"
+GRAPH = "tensorflow.Graph"
+RESET_DEFAULT_GRAPH = "tensorflow.reset_default_graph"
+TF_CONSTANT = "tensorflow.constant"
+PARTIAL = "functools.partial"
+TRANSPARENT_DECORATORS = frozenset({"tensorflow.function"})
+# Calls whose lambda arguments are both built into the graph, one chosen at run time by the first argument.
+CONDITIONALS = {
+    "tensorflow.cond": (("true_fn", "fn1"), ("false_fn", "fn2")),
+    "slim.smart_cond": (("true_fn", "fn1"), ("false_fn", "fn2")),
+    "tensorflow.python.framework.smart_cond.smart_cond": (("true_fn",), ("false_fn",)),
+    "tensorflow.python.layers.utils.smart_cond": (("true_fn",), ("false_fn",)),
+}
+
+UPDATE_OPS_KEY = "tensorflow.GraphKeys.UPDATE_OPS"
+UPDATE_OPS_STRING = "update_ops"
+GET_COLLECTION_METHODS = frozenset({"get_collection", "get_collection_ref"})
+GROUPING_CALLS = frozenset({"tensorflow.group", "tensorflow.tuple", "tensorflow.with_dependencies"})
+OPTIMIZER_TRAIN_METHODS = frozenset({"minimize", "apply_gradients"})
+# Wrappers that return a TF1 optimizer when given one as their first argument.
+OPTIMIZER_WRAPPERS = frozenset(
+    {
+        "horovod.tensorflow.DistributedOptimizer",
+        "tensorflow.train.experimental.enable_mixed_precision_graph_rewrite",
+        "tensorflow.contrib.estimator.clip_gradients_by_norm",
+        "tensorflow.tpu.CrossShardOptimizer",
+        "tensorflow.contrib.tpu.CrossShardOptimizer",
+    }
+)
+
+
+def is_tf1_optimizer_class(name: str) -> bool:
+    """tf.train.*Optimizer and tf.contrib.opt.*Optimizer: the optimizers that leave UPDATE_OPS to the user."""
+    return name.endswith("Optimizer") and (
+        name.startswith("tensorflow.train.") or name.startswith("tensorflow.contrib.opt.")
+    )
+
+
+def is_known(name: str) -> bool:
+    """Whether a name could matter to a rule; used to resolve names that only a star import can supply."""
+    return (
+        name in _BATCH_NORM_BY_NAME
+        or name in VARIABLE_CREATORS
+        or name in SLIM_NORMALIZED_LAYERS
+        or name == ARG_SCOPE
+        or is_tf1_optimizer_class(name)
+    )

@@ -1,0 +1,285 @@
+"""Functions that build variables (towers), and how each one shares its variables when called again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+from bnlint.analysis import catalogue
+from bnlint.analysis.arguments import ArgumentRef, find_argument
+from bnlint.analysis.calls import CallGraph, UserCall
+from bnlint.analysis.contexts import Contexts, FrameKind
+from bnlint.analysis.dataflow import ResultUses
+from bnlint.analysis.flow import Flows
+from bnlint.analysis.resolver import Resolver
+from bnlint.analysis.syntax import CallSite, FunctionInfo
+from bnlint.analysis.values import DYNAMIC, External, Flag, Literal, Parameter
+
+
+@dataclass(frozen=True)
+class Reuse:
+    """How a builder reuses variables: always (AUTO_REUSE, a reuse flag we cannot read), or per parameter."""
+
+    always: bool
+    params: frozenset[str]
+
+
+NO_REUSE = Reuse(False, frozenset())
+
+
+def reuses(flag: Flag | None) -> bool | None:
+    """True/False when a reuse flag is decided by the source (None = absent: no reuse); None when it is not."""
+    if flag is None:
+        return False
+    if isinstance(flag, Literal):
+        return bool(flag.value)
+    if isinstance(flag, External):
+        return True if flag.name == catalogue.AUTO_REUSE else None
+    return None
+
+
+class Towers:
+    def __init__(
+        self,
+        resolver: Resolver,
+        calls: CallGraph,
+        contexts: Contexts,
+        flows: Flows,
+        enclosing: dict[CallSite, FunctionInfo | None],
+        sites_of: dict[FunctionInfo | None, list[CallSite]],
+    ) -> None:
+        self._resolver = resolver
+        self._calls = calls
+        self._contexts = contexts
+        self._flows = flows
+        self._enclosing = enclosing
+        self._sites_of = sites_of
+        self.builders = self._builders()
+        self._reuse: dict[FunctionInfo, Reuse] = {}
+
+    def _builders(self) -> set[FunctionInfo]:
+        """Functions that create variables, themselves or through functions they call."""
+        builders = {
+            function
+            for function, sites in self._sites_of.items()
+            if function is not None and any(self._creates_variables(site) for site in sites)
+        }
+        changed = True
+        while changed:
+            changed = False
+            for call in self._calls.user_calls:
+                caller = self._enclosing[call.site]
+                if call.function in builders and caller is not None and caller not in builders:
+                    builders.add(caller)
+                    changed = True
+        return builders
+
+    def _creates_variables(self, site: CallSite) -> bool:
+        callee = self._calls.callee[site]
+        if not isinstance(callee, External):
+            return False
+        if callee.name in catalogue.VARIABLE_CREATORS:
+            return True
+        index = catalogue.SLIM_LAYER_COMBINATORS.get(callee.name)
+        if index is None:
+            return False
+        arguments = [ArgumentRef(arg, site.scope, site.order) for arg in site.node.args]
+        layer = find_argument(arguments, "layer", index)
+        if not isinstance(layer, ArgumentRef):
+            return False
+        return self._resolver.qualified_name(layer.value, layer.scope, layer.order) in catalogue.VARIABLE_CREATORS
+
+    def builds_variables(self, call: UserCall) -> bool:
+        return call.function in self.builders
+
+    def reuse(self, function: FunctionInfo) -> Reuse:
+        if function not in self._reuse:
+            self._reuse[function] = NO_REUSE  # a recursive builder adds nothing to itself
+            self._reuse[function] = self._compute_reuse(function)
+        return self._reuse[function]
+
+    def _compute_reuse(self, function: FunctionInfo) -> Reuse:
+        always = False
+        params: set[str] = set()
+        for site in self._sites_of.get(function, ()):
+            if _is_reuse_variables(site):
+                always = True
+                continue
+            for flag in self._reuse_flags(site):
+                if isinstance(flag, Parameter) and flag.function is function:
+                    params.add(flag.name)
+                elif reuses(flag) is not False:
+                    always = True
+        return Reuse(always, frozenset(params))
+
+    def _reuse_flags(self, site: CallSite) -> list[Flag]:
+        """The reuse flags that decide whether the variables created at this call are shared."""
+        flags: list[Flag] = []
+        creates = self._creates_variables(site)
+        user_call = self._calls.user_call_at.get(site)
+        user_calls = [user_call] if user_call is not None and user_call.function in self.builders else []
+        if not creates and not user_calls:
+            return flags
+        for frame in self._contexts.frames(site.context.withs):
+            if frame.kind is FrameKind.VARIABLE_SCOPE:
+                flag = self._contexts.reuse_flag(frame)
+                if flag is not None:
+                    flags.append(flag)
+        if creates:
+            arguments = [ArgumentRef(arg, site.scope, site.order) for arg in site.node.args]
+            found = find_argument(arguments, "reuse", None)
+            if isinstance(found, ArgumentRef):
+                flags.append(self._resolver.flag(found.value, found.scope, found.order))
+            elif found is not None:
+                flags.append(DYNAMIC)
+        for call in user_calls:
+            inner = self.reuse(call.function)
+            if inner.always:
+                flags.append(Literal(True, call.site.node))
+            flags.extend(self._flows.parameter_flags(call)[(call.function, name)] for name in inner.params)
+        return flags
+
+
+def _is_reuse_variables(site: CallSite) -> bool:
+    func = site.node.func
+    return isinstance(func, cst.Attribute) and func.attr.value == "reuse_variables"
+
+
+@dataclass(frozen=True)
+class TowerPair:
+    """A builder called again in the same graph without sharing the variables the earlier call created."""
+
+    first: UserCall
+    second: UserCall
+    # The calls pass different batch-norm modes: the classic training tower / validation tower pair.
+    modes_differ: bool
+
+
+class TowerPairs:
+    """Finds second towers: each later call of a builder in the same body, compared with every earlier one."""
+
+    def __init__(
+        self,
+        towers: Towers,
+        contexts: Contexts,
+        flows: Flows,
+        results: ResultUses,
+        mode_params: dict[FunctionInfo, set[str]],
+        enclosing: dict[CallSite, FunctionInfo | None],
+        sites_of: dict[FunctionInfo | None, list[CallSite]],
+        resolver: Resolver,
+    ) -> None:
+        self._towers = towers
+        self._contexts = contexts
+        self._flows = flows
+        self._results = results
+        self._mode_params = mode_params
+        self._enclosing = enclosing
+        self._sites_of = sites_of
+        self._resolver = resolver
+
+    def find(self, calls: CallGraph) -> list[TowerPair]:
+        groups: dict[tuple[FunctionInfo | None, FunctionInfo], list[UserCall]] = {}
+        for call in calls.user_calls:
+            if self._towers.builds_variables(call) and not self._towers.reuse(call.function).always:
+                groups.setdefault((self._enclosing[call.site], call.function), []).append(call)
+        pairs = []
+        for group in groups.values():
+            group.sort(key=lambda call: call.site.order)
+            for index, second in enumerate(group):
+                for first in group[:index]:
+                    pair = self._unshared(first, second)
+                    if pair is not None:
+                        pairs.append(pair)
+                        break
+        return pairs
+
+    def _unshared(self, first: UserCall, second: UserCall) -> TowerPair | None:
+        first_flags = self._flows.parameter_flags(first)
+        second_flags = self._flows.parameter_flags(second)
+        modes_differ = any(
+            _differ(first_flags.get((first.function, name)), second_flags.get((second.function, name)))
+            for name in self._mode_params.get(first.function, ())
+        )
+        if (
+            self._reused(second, second_flags)
+            or self._graph(first.site) != self._graph(second.site)
+            or self._reset_or_reused_between(first.site, second.site)
+            or _exclusive(first.site, second.site)
+            or self._chained(first.site, second.site)
+            or self._configured_differently(first, first_flags, second_flags)
+            or (not modes_differ and self._scope_names(first.site) != self._scope_names(second.site))
+        ):
+            return None
+        return TowerPair(first, second, modes_differ)
+
+    def _reused(self, call: UserCall, flags: dict[tuple[FunctionInfo, str], Flag]) -> bool:
+        """The call reuses: through the builder's reuse parameter, an enclosing scope, or reuse_variables()."""
+        if any(reuses(flags.get((call.function, name))) is not False for name in self._towers.reuse(call.function).params):
+            return True
+        for frame in self._contexts.frames(call.site.context.withs):
+            if frame.kind is FrameKind.VARIABLE_SCOPE and reuses(self._contexts.reuse_flag(frame)) is not False:
+                return True
+        return False
+
+    def _between(self, first: CallSite, second: CallSite) -> list[CallSite]:
+        return [
+            site
+            for site in self._sites_of.get(self._enclosing[first], ())
+            if first.order < site.order < second.order
+        ]
+
+    def _reset_or_reused_between(self, first: CallSite, second: CallSite) -> bool:
+        """`scope.reuse_variables()` or `tf.reset_default_graph()` between the two calls."""
+        return any(
+            _is_reuse_variables(site)
+            or self._resolver.qualified_name(site.node.func, site.scope, site.order) == catalogue.RESET_DEFAULT_GRAPH
+            for site in self._between(first, second)
+        )
+
+    def _graph(self, site: CallSite) -> object:
+        frames = [frame for frame in self._contexts.frames(site.context.withs) if frame.kind is FrameKind.GRAPH]
+        return frames[-1].graph if frames else None
+
+    def _chained(self, first: CallSite, second: CallSite) -> bool:
+        """Layers stacked on each other (`x = block(x)`), not two towers over two inputs."""
+        return self._results.uses_result(second.node, first) or self._results.uses_result(first.node, second)
+
+    def _configured_differently(
+        self,
+        call: UserCall,
+        first_flags: dict[tuple[FunctionInfo, str], Flag],
+        second_flags: dict[tuple[FunctionInfo, str], Flag],
+    ) -> bool:
+        """Different literal settings (filters, names, scopes): two different layers, not two towers.
+
+        Booleans do not count: a training tower and a validation tower differ in exactly such flags.
+        """
+        ignored = self._mode_params.get(call.function, set()) | self._towers.reuse(call.function).params
+        for (function, name), flag in first_flags.items():
+            other = second_flags.get((function, name))
+            if name in ignored or not isinstance(flag, Literal) or not isinstance(other, Literal):
+                continue
+            if isinstance(flag.value, bool) and isinstance(other.value, bool):
+                continue
+            if flag.value != other.value:
+                return True
+        return False
+
+    def _scope_names(self, site: CallSite) -> tuple[str | None, ...]:
+        return tuple(
+            frame.scope_name
+            for frame in self._contexts.frames(site.context.withs)
+            if frame.kind is FrameKind.VARIABLE_SCOPE
+        )
+
+
+def _differ(first: Flag | None, second: Flag | None) -> bool:
+    if isinstance(first, Literal) and isinstance(second, Literal):
+        return bool(first.value) != bool(second.value)
+    return isinstance(first, Literal) != isinstance(second, Literal)
+
+
+def _exclusive(first: CallSite, second: CallSite) -> bool:
+    return any(a.excludes(b) for a in first.context.conditions for b in second.context.conditions)

@@ -1,0 +1,245 @@
+"""Train ops built by TF1 optimizers, and whether the batch-norm update ops run with them."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+import libcst as cst
+
+from bnlint.analysis import catalogue
+from bnlint.analysis.arguments import ArgumentRef, find_argument
+from bnlint.analysis.calls import CallGraph, UserCall
+from bnlint.analysis.contexts import Contexts, FrameKind
+from bnlint.analysis.dataflow import ExpressionParts, ResultUses
+from bnlint.analysis.resolver import Resolver, literal_value
+from bnlint.analysis.syntax import Binding, BindingKind, CallSite, FunctionInfo, Scope
+from bnlint.analysis.values import CallResult, External, Literal, Member, Value
+
+
+class Taint(enum.IntEnum):
+    """How an expression relates to the UPDATE_OPS collection; combining two takes the larger."""
+
+    NONE = 0
+    UNKNOWN = 1  # a parameter, an attribute, the result of our own function: it might hold the update ops
+    UPDATE_OPS = 2
+
+
+# The taint of each parameter of the functions being entered, as hashable pairs.
+_Env = frozenset[tuple[tuple[FunctionInfo, str], Taint]]
+
+
+@dataclass(frozen=True)
+class TrainOp:
+    site: CallSite
+    method: str  # minimize / apply_gradients
+    gradients: ArgumentRef | None  # the loss or the gradients the op is built from
+
+
+class TrainOps:
+    def __init__(
+        self,
+        resolver: Resolver,
+        calls: CallGraph,
+        contexts: Contexts,
+        parts: ExpressionParts,
+        results: ResultUses,
+        enclosing: dict[CallSite, FunctionInfo | None],
+    ) -> None:
+        self._resolver = resolver
+        self._calls = calls
+        self._contexts = contexts
+        self._parts = parts
+        self._results = results
+        self._enclosing = enclosing
+        self._binding_taints: dict[tuple[Binding, _Env], Taint] = {}
+        self._entered: list[FunctionInfo] = []
+        self._dependent_bindings: dict[Binding, bool] = {}
+        self.train_ops = [op for site, callee in calls.callee.items() if (op := self._train_op(site, callee))]
+        self.grouping_sites = [site for site in calls.callee if self._groups_update_ops(site)]
+
+    # -- what is a train op ----------------------------------------------------------------------------------
+
+    def _train_op(self, site: CallSite, callee: Value) -> TrainOp | None:
+        if not (isinstance(callee, Member) and callee.attr in catalogue.OPTIMIZER_TRAIN_METHODS):
+            return None
+        if not self._is_tf1_optimizer(callee.owner, depth=0):
+            return None
+        arguments = [ArgumentRef(arg, site.scope, site.order) for arg in site.node.args]
+        keyword = "loss" if callee.attr == "minimize" else "grads_and_vars"
+        found = find_argument(arguments, keyword, 0)
+        return TrainOp(site, callee.attr, found if isinstance(found, ArgumentRef) else None)
+
+    def _is_tf1_optimizer(self, value: Value, depth: int) -> bool:
+        if not isinstance(value, CallResult) or depth > 8:
+            return False
+        if catalogue.is_tf1_optimizer_class(value.api):
+            return True
+        if value.api in catalogue.OPTIMIZER_WRAPPERS and value.call.args:
+            inner = self._resolver.resolve(value.call.args[0].value, value.scope, value.order)
+            return self._is_tf1_optimizer(inner, depth + 1)
+        return False
+
+    # -- is it covered ---------------------------------------------------------------------------------------
+
+    def runs_update_ops(self, op: TrainOp) -> bool:
+        """Whether the update ops run whenever this train op runs, in one of the ways the rule accepts."""
+        return (
+            self._under_dependency(op.site)
+            or (op.gradients is not None and self._depends_on_updates(op.gradients.value, op.site.scope, op.site.order))
+            or any(self._groups_result(site, op) for site in self.grouping_sites)
+            or self._caller_under_dependency(self._enclosing[op.site], set())
+        )
+
+    def _under_dependency(self, site: CallSite) -> bool:
+        for frame in self._contexts.frames(site.context.withs):
+            if frame.kind is FrameKind.CONTROL_DEPENDENCIES and frame.call is not None and frame.call.args:
+                if self.taint(frame.call.args[0].value, frame.with_frame.scope, frame.with_frame.order):
+                    return True
+        return False
+
+    def _caller_under_dependency(self, function: FunctionInfo | None, seen: set[FunctionInfo]) -> bool:
+        """A helper that builds the train op for a caller who wraps the call in the dependency."""
+        if function is None or function in seen:
+            return False
+        seen.add(function)
+        return any(
+            self._under_dependency(call.site) or self._caller_under_dependency(self._enclosing[call.site], seen)
+            for call in self._calls.calls_of.get(function, ())
+        )
+
+    def _depends_on_updates(self, node: cst.BaseExpression, scope: Scope, order: int) -> bool:
+        """The loss or gradients were computed under the dependency, so every step runs the update ops."""
+        for call in self._parts.of(node).calls:
+            site = self._calls.call_at.get(call)
+            if site is not None and self._under_dependency(site):
+                return True
+        for name in self._parts.names(node):
+            for binding in self._resolver.lookup(name, scope, order):
+                if self._binding_depends_on_updates(binding):
+                    return True
+        return False
+
+    def _binding_depends_on_updates(self, binding: Binding) -> bool:
+        if binding in self._dependent_bindings:
+            return self._dependent_bindings[binding]
+        self._dependent_bindings[binding] = False  # a cycle adds nothing
+        result = (
+            binding.kind is BindingKind.ASSIGN
+            and binding.value is not None
+            and self._depends_on_updates(binding.value, binding.scope, binding.order)
+        )
+        self._dependent_bindings[binding] = result
+        return result
+
+    def _groups_update_ops(self, site: CallSite) -> bool:
+        """`tf.group(train_op, *update_ops)`, `sess.run([train_op, update_ops])` and the like."""
+        callee = self._calls.callee[site]
+        func = site.node.func
+        is_grouping = (isinstance(callee, External) and callee.name in catalogue.GROUPING_CALLS) or (
+            isinstance(func, cst.Attribute) and func.attr.value == "run"
+        )
+        return is_grouping and any(
+            self.taint(arg.value, site.scope, site.order) is Taint.UPDATE_OPS for arg in site.node.args
+        )
+
+    def _groups_result(self, grouping: CallSite, op: TrainOp) -> bool:
+        if self._enclosing[grouping] is not self._enclosing[op.site]:
+            # A train op stored on an object or returned by a helper and grouped elsewhere: trust the grouping.
+            return True
+        return any(self._results.uses_result(arg.value, op.site) for arg in grouping.node.args)
+
+    # -- the UPDATE_OPS collection ---------------------------------------------------------------------------
+
+    def taint(self, node: cst.BaseExpression, scope: Scope, order: int, env: _Env = frozenset()) -> Taint:
+        """How `node` relates to UPDATE_OPS; `env` gives the taint of the parameters of a function being entered."""
+        if isinstance(node, cst.Call):
+            return self._call_taint(node, scope, order, env)
+        if isinstance(node, cst.Name):
+            if literal_value(node)[0]:
+                return Taint.NONE
+            bindings = self._resolver.lookup(node.value, scope, order)
+            return max((self._binding_taint(binding, env) for binding in bindings), default=Taint.UNKNOWN)
+        if isinstance(node, cst.Attribute):
+            return Taint.NONE if isinstance(self._resolver.resolve(node, scope, order), External) else Taint.UNKNOWN
+        if isinstance(node, (cst.Lambda, cst.BaseString, cst.Integer, cst.Float)):
+            return Taint.NONE
+        return max((self.taint(child, scope, order, env) for child in _expressions(node)), default=Taint.NONE)
+
+    def _call_taint(self, node: cst.Call, scope: Scope, order: int, env: _Env) -> Taint:
+        if self._reads_update_ops(node, scope, order):
+            return Taint.UPDATE_OPS
+        site = self._calls.call_at.get(node)
+        user_call = self._calls.user_call_at.get(site) if site is not None else None
+        if user_call is not None:
+            return self._returned_taint(user_call, env)
+        callee = self._resolver.resolve(node.func, scope, order)
+        own = Taint.NONE if _is_tensorflow_object(callee) else Taint.UNKNOWN
+        return max([own, *(self.taint(arg.value, scope, order, env) for arg in node.args)])
+
+    def _returned_taint(self, call: UserCall, env: _Env) -> Taint:
+        """What a function of the module returns, with its parameters standing for this call's arguments."""
+        if len(self._entered) > 16 or call.function in self._entered:
+            return Taint.UNKNOWN
+        inner: dict[tuple[FunctionInfo, str], Taint] = {}
+        for name, argument in call.bound.items():
+            if isinstance(argument, ArgumentRef):
+                inner[(call.function, name)] = self.taint(argument.value, argument.scope, argument.order, env)
+            elif argument is not None:
+                inner[(call.function, name)] = Taint.UNKNOWN
+        self._entered.append(call.function)
+        try:
+            scope = call.function.scope
+            return max(
+                (self.taint(value, scope, 1 << 62, frozenset(inner.items())) for value in call.function.returns),
+                default=Taint.NONE,
+            )
+        finally:
+            self._entered.pop()
+
+    def _binding_taint(self, binding: Binding, env: _Env) -> Taint:
+        key = (binding, env)
+        if key in self._binding_taints:
+            return self._binding_taints[key]
+        self._binding_taints[key] = Taint.NONE  # a cycle adds nothing
+        if binding.kind is BindingKind.ASSIGN and binding.value is not None:
+            taint = self.taint(binding.value, binding.scope, binding.order, env)
+        elif binding.kind is BindingKind.PARAM and binding.function is not None:
+            taint = dict(env).get((binding.function, binding.name), Taint.UNKNOWN)
+        elif binding.kind in (BindingKind.PARAM, BindingKind.OPAQUE):
+            taint = Taint.UNKNOWN
+        else:
+            taint = Taint.NONE
+        self._binding_taints[key] = taint
+        return taint
+
+    def _reads_update_ops(self, call: cst.Call, scope: Scope, order: int) -> bool:
+        func = call.func
+        if isinstance(func, cst.Attribute):
+            name = func.attr.value
+        else:
+            name = (self._resolver.qualified_name(func, scope, order) or "").rpartition(".")[2]
+        if name not in catalogue.GET_COLLECTION_METHODS or not call.args:
+            return False
+        key = self._resolver.flag(call.args[0].value, scope, order)
+        if isinstance(key, External):
+            return key.name == catalogue.UPDATE_OPS_KEY
+        return isinstance(key, Literal) and key.value == catalogue.UPDATE_OPS_STRING
+
+
+def _is_tensorflow_object(value: Value) -> bool:
+    """An API of the framework, or a method of an object it returned (`ema.apply(...)`)."""
+    while isinstance(value, Member):
+        value = value.owner
+    return isinstance(value, (External, CallResult))
+
+
+def _expressions(node: cst.CSTNode) -> list[cst.BaseExpression]:
+    """The sub-expressions of a container, operator, comprehension or subscript."""
+    found: list[cst.BaseExpression] = []
+    for child in node.children:
+        if isinstance(child, cst.BaseExpression):
+            found.append(child)
+        else:
+            found.extend(_expressions(child))
+    return found

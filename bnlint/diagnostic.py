@@ -1,0 +1,43 @@
+"""The records every front end prints: one diagnostic per finding, with 1-based positions."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Codes for problems with the input or with bnlint itself rather than with the checked code.
+UNREADABLE = "BN900"
+INTERNAL_ERROR = "BN901"
+ERROR_CODES = {
+    UNREADABLE: "the file could not be read or parsed (syntax error, Python 2 code, unreadable file)",
+    INTERNAL_ERROR: "bnlint failed on this file; the other files and rules are still checked (please report it)",
+}
+
+
+@dataclass(frozen=True, order=True)
+class Related:
+    """Supporting evidence for a finding elsewhere in the same file (the first tower, the batch-norm layer)."""
+
+    line: int
+    column: int
+    message: str
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    path: str
+    line: int
+    column: int  # 1-based
+    end_line: int
+    end_column: int  # 1-based, one past the last character
+    code: str
+    message: str
+    related: tuple[Related, ...] = ()
+
+    @property
+    def is_error(self) -> bool:
+        """A problem reading or analysing the file, not a finding about its code."""
+        return self.code in ERROR_CODES
+
+
+def error(path: str, code: str, message: str, line: int = 1, column: int = 1) -> Diagnostic:
+    return Diagnostic(path, line, column, line, column, code, message)

@@ -1,0 +1,19 @@
+"""The rules, one module each. Adding a rule means adding its module here and its fixtures."""
+
+from __future__ import annotations
+
+from bnlint.rules.base import Finding, Rule
+from bnlint.rules.bn001_constant_mode import ConstantBatchNormMode
+from bnlint.rules.bn002_train_op_without_update_ops import TrainOpWithoutUpdateOps
+from bnlint.rules.bn003_second_tower_without_reuse import SecondTowerWithoutReuse
+from bnlint.rules.bn004_missing_mode import MissingBatchNormMode
+
+ALL_RULES: tuple[type[Rule], ...] = (
+    ConstantBatchNormMode,
+    TrainOpWithoutUpdateOps,
+    SecondTowerWithoutReuse,
+    MissingBatchNormMode,
+)
+RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
+
+__all__ = ["ALL_RULES", "RULES_BY_CODE", "Finding", "Rule"]

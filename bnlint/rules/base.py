@@ -1,0 +1,57 @@
+"""What a rule is: a code, a name, its documentation, executable examples and a check over module facts."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import ClassVar
+
+import libcst as cst
+
+from bnlint.analysis.facts import ModuleFacts
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    node: cst.CSTNode  # its first line is where the finding is reported, and where `# noqa` goes
+    message: str
+    related: tuple[tuple[cst.CSTNode, str], ...] = ()
+
+
+class Rule:
+    """Base of all rules. The subclass docstring is the rule's documentation (see `bnlint rule CODE`)."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]  # names the pattern, reads as "allow <name>"
+    summary: ClassVar[str]  # one line for tables
+    # Short programs; each expected finding is marked on its line with `# expect: CODE`, as in the fixtures.
+    # The first of each is the documentation's Example / Use instead.
+    VALID: ClassVar[tuple[str, ...]]
+    INVALID: ClassVar[tuple[str, ...]]
+
+    @classmethod
+    def check(cls, facts: ModuleFacts) -> Iterable[Finding]:
+        raise NotImplementedError
+
+    @classmethod
+    def finding(cls, node: cst.CSTNode, message: str, related: tuple[tuple[cst.CSTNode, str], ...] = ()) -> Finding:
+        return Finding(cls.code, node, message, related)
+
+    @classmethod
+    def documentation(cls) -> str:
+        """The docstring's sections with the first INVALID and VALID examples after "Why is this bad?"."""
+        sections = [section.strip() for section in re.split(r"(?m)^(?=## )", inspect.cleandoc(cls.__doc__ or ""))]
+        sections = [section for section in sections if section]
+        examples = [
+            f"## Example\n\n```python\n{_example(cls.INVALID[0])}\n```",
+            f"## Use instead\n\n```python\n{_example(cls.VALID[0])}\n```",
+        ]
+        return "\n\n".join([*sections[:2], *examples, *sections[2:]]) + "\n"
+
+
+def _example(source: str) -> str:
+    """An example as the documentation shows it: the test marker becomes a plain comment naming the code."""
+    return re.sub(r"# expect: ", "# ", inspect.cleandoc(source))

@@ -1,0 +1,175 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from bnlint.analysis.batchnorm import BatchNormUse, ModeArgument, Origin
+from bnlint.analysis.facts import ModuleFacts
+from bnlint.analysis.values import Literal
+from bnlint.rules.base import Finding, Rule
+
+
+class ConstantBatchNormMode(Rule):
+    """
+    ## What it does
+    Checks for batch-norm layers whose mode is a Python constant: `training=True`, `is_training=False`, a
+    module-level name bound only to a literal (`IS_TRAINING = True`), or `tf.constant(True)`, written at the
+    batch-norm call, in a `functools.partial` of it, in `slim.arg_scope([slim.batch_norm], is_training=...)`
+    around it, or in its `normalizer_params`.
+
+    ## Why is this bad?
+    Batch norm behaves differently in training (normalize with the batch's statistics, update the moving
+    averages) and in inference (normalize with the moving averages). A constant freezes one behaviour for every
+    graph built from the code: with `True`, validation and serving normalize with the statistics of whatever batch
+    they get and the moving averages are never used; with `False`, training never uses batch statistics and the
+    moving averages never learn. Training loss looks fine while validation loss is far off.
+
+    ## Accepted idioms
+    - A bool placeholder, `tf.placeholder_with_default(False, shape=())`, a function parameter, an Estimator flag
+      such as `mode == tf.estimator.ModeKeys.TRAIN`, a command-line flag or an attribute (`FLAGS.is_training`,
+      `self.is_training`).
+    - A literal passed to a function of your own (`model(images, is_training=True)` in a training script and
+      `False` in an evaluation script): the literal selects the graph that script builds.
+    - Opposite literals in the two branches of a condition on the mode (`if is_training: ... training=True
+      else: ... training=False`, the same with `tf.cond` or a conditional expression).
+    - A Keras *model* called with `training=True` in a train step and `training=False` in an eval step, and Keras
+      `BatchNormalization` called without `training=` (it follows the learning phase).
+
+    ## Known problems
+    A literal that reaches batch norm through a `**kwargs` dict, a class attribute or another module is not
+    reported. Keras `BatchNormalization` called with `training=False` on purpose (to freeze a fine-tuned backbone)
+    is reported; add `# noqa: BN001` on that line.
+
+    ## Fix safety
+    No automatic fix: which tensor should drive the mode is a decision about your graph.
+
+    ## Applies to
+    `tf.layers.batch_normalization` and `tf.layers.BatchNormalization` (`training=`), `tf.contrib.layers.batch_norm`,
+    `slim.batch_norm` and `tf_slim.batch_norm` (`is_training=`), Keras `BatchNormalization` layer objects from
+    `tf.keras.layers`, `keras.layers` and `tf.compat.v1.keras.layers` called with `training=`; every spelling of
+    their imports, `tf.compat.v1` included.
+    """
+
+    code = "BN001"
+    name = "constant-batch-norm-mode"
+    summary = "batch-norm mode fixed by a constant"
+
+    INVALID = (
+        """
+        import tensorflow as tf
+
+        def model(images):
+            net = tf.layers.conv2d(images, 32, 3)
+            net = tf.layers.batch_normalization(net, training=True)  # expect: BN001
+            return tf.layers.dense(tf.layers.flatten(net), 10)
+        """,
+        """
+        import tensorflow.contrib.slim as slim
+
+        def model(images):
+            with slim.arg_scope([slim.batch_norm], is_training=False):  # expect: BN001
+                net = slim.conv2d(images, 32, [3, 3], normalizer_fn=slim.batch_norm)
+            return slim.fully_connected(slim.flatten(net), 10, activation_fn=None)
+        """,
+        """
+        import tensorflow as tf
+
+        IS_TRAINING = True
+
+        def model(images):
+            net = tf.layers.conv2d(images, 32, 3)
+            return tf.layers.batch_normalization(net, training=IS_TRAINING)  # expect: BN001
+        """,
+        """
+        import tensorflow as tf
+
+        class Block(tf.keras.layers.Layer):
+            def __init__(self):
+                super().__init__()
+                self.conv = tf.keras.layers.Conv2D(32, 3)
+                self.bn = tf.keras.layers.BatchNormalization()
+
+            def call(self, x, training=None):
+                return self.bn(self.conv(x), training=True)  # expect: BN001
+        """,
+    )
+    VALID = (
+        """
+        import tensorflow as tf
+
+        def model(images, is_training):
+            net = tf.layers.conv2d(images, 32, 3)
+            net = tf.layers.batch_normalization(net, training=is_training)
+            return tf.layers.dense(tf.layers.flatten(net), 10)
+
+        is_training = tf.placeholder(tf.bool, shape=(), name="is_training")
+        """,
+        """
+        import tensorflow as tf
+
+        def model(images, is_training):
+            net = tf.layers.conv2d(images, 32, 3)
+            return tf.layers.batch_normalization(net, training=is_training)
+
+        logits = model(tf.placeholder(tf.float32, [None, 32, 32, 3]), is_training=False)
+        """,
+        """
+        import tensorflow as tf
+
+        def bn(x, is_training):
+            if is_training:
+                return tf.layers.batch_normalization(x, training=True, name="bn")
+            return tf.layers.batch_normalization(x, training=False, name="bn", reuse=True)
+        """,
+        """
+        import tensorflow as tf
+
+        model = tf.keras.Sequential([tf.keras.layers.Dense(10), tf.keras.layers.BatchNormalization()])
+
+        def train_step(x):
+            return model(x, training=True)
+
+        def eval_step(x):
+            return model(x, training=False)
+        """,
+    )
+
+    @classmethod
+    def check(cls, facts: ModuleFacts) -> Iterator[Finding]:
+        reported: set[cst.CSTNode] = set()
+        literal_uses = [use for use in facts.batch_norm_uses if _literal(use) is not None]
+        for use in literal_uses:
+            mode = use.mode
+            assert isinstance(mode, ModeArgument) and isinstance(mode.flag, Literal)
+            if mode.node in reported or use.api.fixed_mode(mode.flag.value) is None:
+                continue
+            if any(_chosen_by_branch(facts, use, other) for other in literal_uses):
+                continue
+            reported.add(mode.node)
+            yield cls.finding(mode.node, _message(mode, mode.flag))
+
+
+def _literal(use: BatchNormUse) -> Literal | None:
+    mode = use.mode
+    if isinstance(mode, ModeArgument) and isinstance(mode.flag, Literal):
+        return mode.flag
+    return None
+
+
+def _chosen_by_branch(facts: ModuleFacts, use: BatchNormUse, other: BatchNormUse) -> bool:
+    """Opposite constants in opposite branches are the mode flag passed the long way round."""
+    first, second = _literal(use), _literal(other)
+    if first is None or second is None or bool(first.value) == bool(second.value):
+        return False
+    return facts.in_complementary_branches(use.site, other.site)
+
+
+def _message(mode: ModeArgument, flag: Literal) -> str:
+    written = f"{mode.keyword}={flag.constant} (always {flag.value!r})" if flag.constant else f"{mode.keyword}={flag.value!r}"
+    where = {
+        Origin.ARG_SCOPE: " by slim.arg_scope",
+        Origin.NORMALIZER_PARAMS: " in normalizer_params",
+        Origin.PARTIAL: " by functools.partial",
+    }.get(mode.origin, "")
+    return f"batch norm mode is fixed to {written}{where}: pass a bool tensor or the model's training flag"

@@ -1,0 +1,153 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from bnlint.analysis.batchnorm import BatchNormUse
+from bnlint.analysis.catalogue import Family, Mode
+from bnlint.analysis.facts import ModuleFacts
+from bnlint.rules.base import Finding, Rule
+
+
+class TrainOpWithoutUpdateOps(Rule):
+    """
+    ## What it does
+    Checks for `optimizer.minimize(...)` and `optimizer.apply_gradients(...)` of a `tf.train` (or
+    `tf.compat.v1.train`, `tf.contrib.opt`) optimizer built outside
+    `tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS))`, in a module that builds `tf.layers`,
+    `tf.contrib.layers` or tf-slim batch norm that puts its moving-average updates in that collection.
+
+    ## Why is this bad?
+    These batch-norm layers do not update their moving mean and variance as a side effect of the forward pass:
+    they add the update ops to the `UPDATE_OPS` collection and leave running them to you. A train op that does
+    not depend on them trains the weights while the moving statistics stay at their initial values (mean 0,
+    variance 1), so every inference-mode graph, validation included, normalizes with the wrong statistics.
+
+    ## Accepted idioms
+    - The optimizer call inside `with tf.control_dependencies(update_ops):`, the collection read inline or held
+      in a variable; also `compute_gradients` (or the loss) inside the block with `apply_gradients` outside it,
+      since the gradient ops then carry the dependency.
+    - `train_op = tf.group(train_op, *update_ops)`, `tf.group([train_op, update_ops])`, and
+      `sess.run([train_op, update_ops], ...)`.
+    - `updates_collections=None` on the batch-norm layer (directly, in `normalizer_params` or through
+      `slim.arg_scope`): the updates then run in place.
+    - `slim.learning.create_train_op`, `tf.contrib.training.create_train_op` and `tf.contrib.layers.optimize_loss`,
+      which run the collection themselves; Keras `compile`/`fit`; TF2 `GradientTape` with a Keras optimizer.
+    - A helper that builds the train op for a caller who wraps the call in the dependency.
+
+    ## Known problems
+    Only batch norm built in the same module counts (a model imported from another module is not seen yet). A
+    module whose batch norm is only Keras layers is not checked: Keras keeps its updates on the layer
+    (`model.updates`), not in the collection.
+
+    ## Fix safety
+    No automatic fix yet; the fix is to build the train op inside the dependency block.
+
+    ## Applies to
+    `tf.train.*Optimizer` and `tf.contrib.opt.*Optimizer` (also wrapped by `SyncReplicasOptimizer`, Horovod's
+    `DistributedOptimizer` or `CrossShardOptimizer`), with `tf.layers.batch_normalization`,
+    `tf.contrib.layers.batch_norm` and `slim.batch_norm`.
+    """
+
+    code = "BN002"
+    name = "train-op-without-update-ops"
+    summary = "train op built outside the UPDATE_OPS control dependency"
+
+    INVALID = (
+        """
+        import tensorflow as tf
+
+        def model(images, is_training):
+            net = tf.layers.conv2d(images, 32, 3)
+            net = tf.layers.batch_normalization(net, training=is_training)
+            return tf.layers.dense(tf.layers.flatten(net), 10)
+
+        images = tf.placeholder(tf.float32, [None, 32, 32, 3])
+        labels = tf.placeholder(tf.int64, [None])
+        is_training = tf.placeholder(tf.bool, [])
+        loss = tf.losses.sparse_softmax_cross_entropy(labels, model(images, is_training))
+        train_op = tf.train.AdamOptimizer(1e-3).minimize(loss)  # expect: BN002
+        """,
+        """
+        import tensorflow as tf
+
+        def train(loss, is_training, images):
+            net = tf.layers.batch_normalization(images, training=is_training)
+            optimizer = tf.train.MomentumOptimizer(0.1, 0.9)
+            grads = optimizer.compute_gradients(loss + tf.reduce_sum(net))
+            return optimizer.apply_gradients(grads)  # expect: BN002
+        """,
+    )
+    VALID = (
+        """
+        import tensorflow as tf
+
+        def model(images, is_training):
+            net = tf.layers.conv2d(images, 32, 3)
+            net = tf.layers.batch_normalization(net, training=is_training)
+            return tf.layers.dense(tf.layers.flatten(net), 10)
+
+        images = tf.placeholder(tf.float32, [None, 32, 32, 3])
+        labels = tf.placeholder(tf.int64, [None])
+        is_training = tf.placeholder(tf.bool, [])
+        loss = tf.losses.sparse_softmax_cross_entropy(labels, model(images, is_training))
+        with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):
+            train_op = tf.train.AdamOptimizer(1e-3).minimize(loss)
+        """,
+        """
+        import tensorflow as tf
+
+        def train(loss, is_training, images):
+            net = tf.layers.batch_normalization(images, training=is_training)
+            optimizer = tf.train.MomentumOptimizer(0.1, 0.9)
+            train_op = optimizer.minimize(loss + tf.reduce_sum(net))
+            update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS)
+            return tf.group(train_op, *update_ops)
+        """,
+        """
+        import tensorflow as tf
+        import tf_slim as slim
+
+        def train(images, labels, is_training):
+            net = slim.conv2d(images, 32, [3, 3], normalizer_fn=slim.batch_norm,
+                              normalizer_params={"is_training": is_training, "updates_collections": None})
+            loss = tf.losses.sparse_softmax_cross_entropy(labels, slim.fully_connected(slim.flatten(net), 10))
+            return tf.train.AdamOptimizer(1e-3).minimize(loss)
+        """,
+        """
+        import tensorflow as tf
+        import tf_slim as slim
+
+        def train(images, labels, is_training):
+            net = slim.conv2d(images, 32, [3, 3], normalizer_fn=slim.batch_norm,
+                              normalizer_params={"is_training": is_training})
+            loss = tf.losses.sparse_softmax_cross_entropy(labels, slim.fully_connected(slim.flatten(net), 10))
+            return slim.learning.create_train_op(loss, tf.train.AdamOptimizer(1e-3))
+        """,
+    )
+
+    @classmethod
+    def check(cls, facts: ModuleFacts) -> Iterator[Finding]:
+        updating = [use for use in facts.batch_norm_uses if _adds_update_ops(use)]
+        if not updating:
+            return
+        first = min(updating, key=lambda use: use.site.order)
+        train_ops = facts.train_ops
+        for op in train_ops.train_ops:
+            if train_ops.runs_update_ops(op):
+                continue
+            yield cls.finding(
+                op.site.node,
+                f"{op.method}() builds a train op without the batch-norm update ops (batch norm at line {{0}}):"
+                " moving statistics never update; build it under"
+                " tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS))",
+                related=((first.anchor, "batch norm that adds update ops"),),
+            )
+
+
+def _adds_update_ops(use: BatchNormUse) -> bool:
+    """Batch norm that puts moving-average updates in UPDATE_OPS: tf.layers / slim, trainable, default collection."""
+    return (
+        use.api.family in (Family.TF_LAYERS, Family.SLIM)
+        and use.updates_to_collection is True
+        and use.fixed_mode is not Mode.INFERENCE
+    )

@@ -1,0 +1,126 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from bnlint.analysis.facts import ModuleFacts
+from bnlint.rules.base import Finding, Rule
+
+
+class SecondTowerWithoutReuse(Rule):
+    """
+    ## What it does
+    Checks for a function that creates variables (tf.layers or slim / `tf.contrib.layers` layers,
+    `tf.get_variable`, `tf.Variable`, or a call of another such function, method or class) called a second time
+    in the same graph, typically once with the training flag on and once off, where the second call does not
+    reuse the variables of the first. The finding is on the second call.
+
+    ## Why is this bad?
+    Without reuse, the second call creates a second set of weights and batch-norm statistics. The optimizer
+    trains the first tower; the second one, usually the validation or inference tower, keeps its random initial
+    weights forever. Training loss goes down while validation loss stays enormous, and removing batch norm does
+    not help because the problem is the whole tower.
+
+    ## Accepted idioms
+    - `tf.variable_scope(..., reuse=True)` or `reuse=tf.AUTO_REUSE` around the second call or inside the function;
+      a `reuse` parameter threaded into `tf.variable_scope` (or a layer's `reuse=`) and passed at the second call.
+    - `scope.reuse_variables()` or `tf.get_variable_scope().reuse_variables()` between the calls.
+    - `tf.make_template`; calls in different `tf.Graph().as_default()` blocks or after `tf.reset_default_graph()`;
+      calls in opposite branches of an `if`; calls in different functions.
+    - Layers stacked on each other (`x = block(x)`), or the same helper called with different literal settings
+      (`conv(x, 64)`, `conv(x, 128)`): those are different layers, not towers.
+    - Deliberately separate networks: calls under different variable-scope names that do not differ in the
+      batch-norm mode (a DQN's online and target networks, a GAN's generator and discriminator scopes).
+    - Functions that create no variables, or only call Keras layer objects created elsewhere; Keras models.
+
+    ## Known problems
+    Towers built in two different functions of one graph, through Keras layers created inside the function, or
+    from another module are not reported yet. A `tf.Variable` inside the function is not shared even with reuse;
+    that case is not reported either.
+
+    ## Fix safety
+    No automatic fix: where the towers should share variables is a design decision.
+
+    ## Applies to
+    Functions, methods and classes of the same module that build `tf.layers`, `tf.contrib.layers`, tf-slim or
+    `tf.get_variable` / `tf.Variable` variables, called under any spelling of the TensorFlow imports.
+    """
+
+    code = "BN003"
+    name = "second-tower-without-reuse"
+    summary = "graph-building function called again without reusing its variables"
+
+    INVALID = (
+        """
+        import tensorflow as tf
+
+        def model(images, is_training):
+            net = tf.layers.conv2d(images, 32, 3)
+            net = tf.layers.batch_normalization(net, training=is_training)
+            return tf.layers.dense(tf.layers.flatten(net), 10)
+
+        train_images = tf.placeholder(tf.float32, [None, 32, 32, 3])
+        valid_images = tf.placeholder(tf.float32, [None, 32, 32, 3])
+        train_logits = model(train_images, is_training=True)
+        valid_logits = model(valid_images, is_training=False)  # expect: BN003
+        """,
+        """
+        import tensorflow as tf
+
+        class Model:
+            def __init__(self, images, is_training):
+                with tf.variable_scope("model"):
+                    self.logits = tf.layers.dense(tf.layers.flatten(images), 10)
+
+        train_model = Model(tf.zeros([8, 4]), is_training=True)
+        valid_model = Model(tf.zeros([8, 4]), is_training=False)  # expect: BN003
+        """,
+    )
+    VALID = (
+        """
+        import tensorflow as tf
+
+        def model(images, is_training):
+            net = tf.layers.conv2d(images, 32, 3)
+            net = tf.layers.batch_normalization(net, training=is_training)
+            return tf.layers.dense(tf.layers.flatten(net), 10)
+
+        train_images = tf.placeholder(tf.float32, [None, 32, 32, 3])
+        valid_images = tf.placeholder(tf.float32, [None, 32, 32, 3])
+        with tf.variable_scope("model"):
+            train_logits = model(train_images, is_training=True)
+        with tf.variable_scope("model", reuse=True):
+            valid_logits = model(valid_images, is_training=False)
+        """,
+        """
+        import tensorflow as tf
+
+        def model(images, is_training):
+            with tf.variable_scope("model", reuse=tf.AUTO_REUSE):
+                return tf.layers.dense(tf.layers.flatten(images), 10)
+
+        train_logits = model(tf.zeros([8, 4]), is_training=True)
+        valid_logits = model(tf.zeros([8, 4]), is_training=False)
+        """,
+        """
+        import tensorflow as tf
+
+        def conv(x, filters):
+            return tf.layers.conv2d(x, filters, 3, padding="same")
+
+        def network(images):
+            x = conv(images, 32)
+            x = conv(x, 32)
+            return conv(x, 64)
+        """,
+    )
+
+    @classmethod
+    def check(cls, facts: ModuleFacts) -> Iterator[Finding]:
+        for pair in facts.tower_pairs:
+            yield cls.finding(
+                pair.second.site.node,
+                f"{pair.second.label}() builds a second tower without reusing the variables of the first"
+                " (line {0}): this tower runs fresh, untrained weights; open it under"
+                " tf.variable_scope(..., reuse=True) or tf.AUTO_REUSE",
+                related=((pair.first.site.node, f"first {pair.first.label}() tower"),),
+            )

@@ -1,0 +1,190 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from bnlint.analysis.calls import UserCall
+from bnlint.analysis.catalogue import Family, Mode
+from bnlint.analysis.facts import ModuleFacts
+from bnlint.analysis.flow import Reach
+from bnlint.analysis.values import Literal
+from bnlint.rules.base import Finding, Rule
+
+_CONSEQUENCE = {
+    Mode.INFERENCE: "inference mode: its moving statistics never learn",
+    Mode.TRAINING: "training mode: validation normalizes with batch statistics",
+}
+
+
+class MissingBatchNormMode(Rule):
+    """
+    ## What it does
+    Checks for batch norm left to an API default that freezes one mode: `tf.layers.batch_normalization(x)` or a
+    `tf.layers.BatchNormalization` layer called without `training=` (inference forever), `slim.batch_norm(x)` or
+    `normalizer_fn=slim.batch_norm` with no `is_training` from the call, its `normalizer_params` or a
+    `slim.arg_scope` (training forever). Also checks calls of your own wrappers: when a parameter of a function
+    reaches the batch-norm mode (through any number of wrappers, by position or keyword, in methods, closures,
+    lambdas and `functools.partial`) and has a literal default such as `train_flag=None`, a call that omits it is
+    reported.
+
+    ## Why is this bad?
+    `tf.layers` defaults to `training=False`: the layer normalizes with moving averages that are never updated, so
+    batch norm degrades to a fixed affine transform and its statistics never learn. tf-slim and
+    `tf.contrib.layers` default to `is_training=True`: validation and serving normalize with the statistics of
+    their own batch, so results depend on the batch and the moving averages are never used. A wrapper such as
+    `def conv(x, filters, train_flag=None, with_bn=False)` hides the same mistake one call away: the network that
+    forgets to pass the flag gets the default.
+
+    ## Accepted idioms
+    - The flag passed explicitly, by keyword or position, to the layer or to every wrapper call.
+    - `slim.arg_scope([slim.batch_norm], is_training=...)` around the layers, in the same function or around the
+      call of the function that builds them.
+    - tf-slim code that this module never calls (a library of networks): its callers may wrap it in an arg scope.
+    - Wrapper calls where the batch norm is switched off (`conv(x, 32)` with `with_bn=False` by default), or where
+      the switch is not known from the source.
+    - Keras `BatchNormalization` without `training=`: it follows the Keras learning phase.
+
+    ## Known problems
+    Wrappers reached through `**kwargs`, class attributes or other modules are not followed yet. A wrapper whose
+    batch norm sits behind a condition the call does not decide is not reported.
+
+    ## Fix safety
+    No automatic fix yet: the flag to pass is the one the enclosing code holds.
+
+    ## Applies to
+    `tf.layers.batch_normalization`, `tf.layers.BatchNormalization`, `tf.contrib.layers.batch_norm`,
+    `slim.batch_norm`, `tf_slim.batch_norm` and slim layers with `normalizer_fn=slim.batch_norm`, under any import
+    spelling, and functions of the same module that forward a flag to them.
+    """
+
+    code = "BN004"
+    name = "missing-batch-norm-mode"
+    summary = "batch-norm mode left to a default that freezes one mode"
+
+    INVALID = (
+        """
+        import tensorflow as tf
+
+        def bn(x, train_flag):
+            return tf.layers.batch_normalization(x, training=train_flag)
+
+        def conv(x, filters, train_flag=None, with_bn=False):
+            x = tf.layers.conv2d(x, filters, 3, padding="same")
+            if with_bn:
+                x = bn(x, train_flag)
+            return tf.nn.relu(x)
+
+        def network(images, is_training):
+            x = conv(images, 32, train_flag=is_training, with_bn=True)
+            x = conv(x, 64, with_bn=True)  # expect: BN004
+            return tf.layers.dense(tf.layers.flatten(x), 10)
+        """,
+        """
+        import tensorflow as tf
+
+        def model(images):
+            net = tf.layers.conv2d(images, 32, 3)
+            net = tf.layers.batch_normalization(net)  # expect: BN004
+            return tf.layers.dense(tf.layers.flatten(net), 10)
+        """,
+        """
+        import tensorflow as tf
+        import tf_slim as slim
+
+        images = tf.placeholder(tf.float32, [None, 32, 32, 3])
+        net = slim.conv2d(images, 32, [3, 3], normalizer_fn=slim.batch_norm)  # expect: BN004
+        logits = slim.fully_connected(slim.flatten(net), 10, activation_fn=None)
+        """,
+    )
+    VALID = (
+        """
+        import tensorflow as tf
+
+        def bn(x, train_flag):
+            return tf.layers.batch_normalization(x, training=train_flag)
+
+        def conv(x, filters, train_flag=None, with_bn=False):
+            x = tf.layers.conv2d(x, filters, 3, padding="same")
+            if with_bn:
+                x = bn(x, train_flag)
+            return tf.nn.relu(x)
+
+        def network(images, is_training):
+            x = conv(images, 32, train_flag=is_training, with_bn=True)
+            x = conv(x, 64, train_flag=is_training, with_bn=True)
+            x = conv(x, 64)
+            return tf.layers.dense(tf.layers.flatten(x), 10)
+        """,
+        """
+        import tensorflow.contrib.slim as slim
+
+        def network(images, is_training):
+            with slim.arg_scope([slim.batch_norm], is_training=is_training):
+                net = slim.conv2d(images, 32, [3, 3], normalizer_fn=slim.batch_norm)
+            return slim.fully_connected(slim.flatten(net), 10, activation_fn=None)
+        """,
+        """
+        import tensorflow as tf
+
+        def block(x):
+            return tf.keras.layers.BatchNormalization()(tf.keras.layers.Conv2D(32, 3)(x))
+        """,
+    )
+
+    @classmethod
+    def check(cls, facts: ModuleFacts) -> Iterator[Finding]:
+        yield from _defaults_at_layers(cls, facts)
+        yield from _defaults_through_wrappers(cls, facts)
+
+
+def _defaults_at_layers(rule: type[Rule], facts: ModuleFacts) -> Iterator[Finding]:
+    reported: set[cst.CSTNode] = set()
+    for use in facts.batch_norm_uses:
+        if use.mode is not None or use.anchor in reported:
+            continue
+        if use.api.family is Family.KERAS:
+            continue
+        if use.api.family is Family.SLIM and not facts.runs_outside_arg_scope(use.site):
+            continue
+        reported.add(use.anchor)
+        mode = use.api.default_mode
+        yield rule.finding(
+            use.anchor,
+            f"{use.api.display} without {use.api.mode_param}= runs in {_CONSEQUENCE[mode]};"
+            f" pass the model's training flag",
+        )
+
+
+def _defaults_through_wrappers(rule: type[Rule], facts: ModuleFacts) -> Iterator[Finding]:
+    reported: set[cst.CSTNode] = set()
+    for (function, param), reaches in facts.mode_wrappers.items():
+        for call in facts.calls.calls_of.get(function, ()):
+            if call.site.node in reported:
+                continue
+            finding = _omitted_flag(rule, facts, call, param, reaches)
+            if finding is not None:
+                reported.add(call.site.node)
+                yield finding
+
+
+def _omitted_flag(
+    rule: type[Rule], facts: ModuleFacts, call: UserCall, param: str, reaches: list[Reach]
+) -> Finding | None:
+    flags = facts.flows.parameter_flags(call)
+    passed = flags.get((call.function, param))
+    if not isinstance(passed, Literal) or call.bound.get(param, False) is not None:
+        return None
+    for reach in reaches:
+        if not all(facts.flows.guard_holds(guard, flags) is True for guard in reach.guards):
+            continue
+        use = reach.sink
+        mode = use.api.fixed_mode(passed.value)
+        if mode is None:
+            continue
+        return rule.finding(
+            call.site.node,
+            f"{call.label}() is called without {param}, whose default {passed.value!r} puts batch norm in"
+            f" {_CONSEQUENCE[mode]}; pass the model's training flag",
+        )
+    return None

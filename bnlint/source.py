@@ -1,0 +1,25 @@
+"""Turning bytes into the text flake8 would see, and the cheap test that decides whether to parse at all."""
+
+from __future__ import annotations
+
+import io
+import tokenize
+
+# A module that names none of these cannot import TensorFlow, tf-slim or Keras, so no rule can fire in it.
+FRAMEWORK_MARKERS = ("tensorflow", "keras", "slim")
+
+
+def decode(data: bytes) -> str:
+    """Decode as flake8 does: PEP 263 cookie or BOM, latin-1 when that fails; universal newlines."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        text = data.decode(encoding)
+    except (SyntaxError, UnicodeDecodeError, LookupError):
+        text = data.decode("latin-1")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def mentions_framework(text: str) -> bool:
+    return any(marker in text for marker in FRAMEWORK_MARKERS)

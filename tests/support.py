@@ -1,0 +1,46 @@
+"""Shared test helpers: where the fixtures are, and the `# expect: BN00x` comments they carry."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+import tokenize
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "tests" / "fixtures"
+EXAMPLES = ROOT / "examples"
+_EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>BN[0-9]{3}(?:\s*,\s*BN[0-9]{3})*)\s*$")
+
+
+def fixture_files() -> list[Path]:
+    return sorted(FIXTURES.glob("*/*.py")) + sorted(EXAMPLES.glob("*.py"))
+
+
+def expected_findings(source: str) -> Counter[tuple[int, str]]:
+    """(line, code) for every `# expect: CODE[, CODE]` comment; comments only, never text inside strings."""
+    expected: Counter[tuple[int, str]] = Counter()
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.COMMENT:
+            match = _EXPECT.search(token.string)
+            if match:
+                expected.update((token.start[0], code.strip()) for code in match.group("codes").split(","))
+    return expected
+
+
+def run(*args: str, stdin: bytes | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """Run a command of this environment (`bnlint ...` becomes `python -m bnlint ...`) as a user would."""
+    return execute([sys.executable, "-m", *args], stdin=stdin, cwd=cwd)
+
+
+def execute(command: list[str], stdin: bytes | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    completed = subprocess.run(command, input=stdin, capture_output=True, cwd=cwd, timeout=300)
+    return subprocess.CompletedProcess(
+        completed.args,
+        completed.returncode,
+        completed.stdout.decode("utf-8", "replace"),
+        completed.stderr.decode("utf-8", "replace"),
+    )
