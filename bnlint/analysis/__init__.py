@@ -1,0 +1,1 @@
+"""The analysis engine: syntax records, name resolution and the facts rules read."""
