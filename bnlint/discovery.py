@@ -41,9 +41,7 @@ def python_files(paths: list[str]) -> Iterator[str]:
 def _walk(root: str) -> Iterator[str]:
     for directory, subdirectories, files in os.walk(root):
         subdirectories[:] = sorted(
-            name
-            for name in subdirectories
-            if not _excluded(os.path.join(directory, name), name)
+            name for name in subdirectories if not _excluded(os.path.join(directory, name), name)
         )
         for name in sorted(files):
             path = os.path.join(directory, name)

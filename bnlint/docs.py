@@ -29,10 +29,7 @@ def rules_markdown() -> str:
         *(f"| [{rule.code}](#{anchor(rule)}) | `{rule.name}` | {rule.summary} |" for rule in ALL_RULES),
         *(f"| {code} | (error) | {description} |" for code, description in ERROR_CODES.items()),
     ]
-    sections = [
-        f"### {rule.code} {rule.name}\n\n{_demote(rule.documentation())}"
-        for rule in ALL_RULES
-    ]
+    sections = [f"### {rule.code} {rule.name}\n\n{_demote(rule.documentation())}" for rule in ALL_RULES]
     return "\n".join(rows) + "\n\n" + "\n".join(sections)
 
 

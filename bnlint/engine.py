@@ -47,14 +47,14 @@ def check_source(
         return [error(path, UNREADABLE, "could not parse: the code is nested too deeply")]
     try:
         facts = ModuleFacts(collect(module))
-    except Exception as exc:  # noqa: BLE001 - an analysis bug must cost one file, never the run
+    except Exception as exc:  # an analysis bug must cost one file, never the run
         return [_internal_error(path, "analysis", exc)]
     findings: list[Finding] = []
     diagnostics: list[Diagnostic] = []
     for rule in rules:
         try:
             findings.extend(rule.check(facts))
-        except Exception as exc:  # noqa: BLE001 - one rule's bug must not hide the other rules' findings
+        except Exception as exc:  # one rule's bug must not hide the others' findings
             diagnostics.append(_internal_error(path, rule.code, exc))
     diagnostics.extend(_locate(module, path, findings))
     if suppressions is not None:

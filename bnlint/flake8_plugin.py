@@ -23,7 +23,7 @@ class BnlintChecker:
         # flake8 loses its whole run when a plugin raises, so nothing may escape from here.
         try:
             diagnostics = check_source("".join(self._lines), self._filename, honour_noqa=False)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # flake8 loses its whole run when a plugin raises
             yield 1, 0, f"{INTERNAL_ERROR} internal error: {type(exc).__name__}: {exc} (please report it)", type(self)
             return
         for diagnostic in diagnostics:

@@ -15,7 +15,11 @@ CASES = {
     "python2": (b"import tensorflow as tf\nprint 'training'\n", 2, (2, "BN900")),
     "syntax-error": (b"import tensorflow as tf\ndef model(:\n    pass\n", 2, (2, "BN900")),
     "latin-1-without-cookie": ((HEADER + "# caf\xe9\n" + LINE).encode("latin-1"), 1, (5, "BN001")),
-    "coding-cookie": (("# -*- coding: latin-1 -*-\n" + HEADER + "# caf\xe9\n" + LINE).encode("latin-1"), 1, (6, "BN001")),
+    "coding-cookie": (
+        ("# -*- coding: latin-1 -*-\n" + HEADER + "# caf\xe9\n" + LINE).encode("latin-1"),
+        1,
+        (6, "BN001"),
+    ),
     "utf-8-bom": (b"\xef\xbb\xbf" + GOOD, 1, (4, "BN001")),
     "crlf": (GOOD.replace(b"\n", b"\r\n"), 1, (4, "BN001")),
     "nul-byte": (b"import tensorflow as tf\nx = 1\x00\n", 2, (2, "BN900")),

@@ -33,7 +33,9 @@ def test_text_and_json_formats_carry_the_same_findings():
     for item in items:
         assert {"path", "line", "column", "end_line", "end_column", "code", "name", "message"} <= set(item)
         assert (item["end_line"], item["end_column"]) > (item["line"], item["column"])
-    assert [(i["path"], i["line"], i["column"]) for i in items] == sorted((i["path"], i["line"], i["column"]) for i in items)
+    assert [(i["path"], i["line"], i["column"]) for i in items] == sorted(
+        (i["path"], i["line"], i["column"]) for i in items
+    )
 
 
 def test_json_names_the_related_location():

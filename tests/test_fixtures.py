@@ -1,4 +1,4 @@
-"""Every fixture and example, through the real `bnlint` command and a real `flake8`, against its `# expect:` comments."""
+"""Every fixture and example, through the real `bnlint` command and a real flake8, against its `# expect:` comments."""
 
 from __future__ import annotations
 

@@ -40,4 +40,3 @@ def test_static_analysis_does_not_import_tensorflow():
 def test_installing_bnlint_does_not_pull_tensorflow():
     required = [line for line in requires("bnlint") or [] if "extra ==" not in line]
     assert not [line for line in required if line.split()[0].lower().startswith(("tensorflow", "keras", "tf-"))]
-

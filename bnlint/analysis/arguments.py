@@ -25,16 +25,16 @@ class ArgumentRef:
         return self.arg.value
 
 
-class _Unknowable:
+class Unknowable:
     """A `*args` or `**kwargs` in the call may or may not supply the parameter."""
 
     def __repr__(self) -> str:
         return "UNKNOWABLE"
 
 
-UNKNOWABLE = _Unknowable()
+UNKNOWABLE = Unknowable()
 
-Found = ArgumentRef | _Unknowable | None
+Found = ArgumentRef | Unknowable | None
 
 
 def call_arguments(site: CallSite, preset: Partial | None = None) -> tuple[ArgumentRef, ...]:
@@ -65,12 +65,10 @@ def find_argument(arguments: Sequence[ArgumentRef], keyword: str, index: int | N
     return None
 
 
-def bind_arguments(
-    function: FunctionInfo, arguments: Sequence[ArgumentRef], implicit: int
-) -> dict[str, ArgumentRef | _Unknowable | None]:
+def bind_arguments(function: FunctionInfo, arguments: Sequence[ArgumentRef], implicit: int) -> dict[str, Found]:
     """Map each parameter of `function` to its argument; `implicit` leading parameters are filled by the call."""
     positional = [param for param in function.params if param.kind is ParamKind.POSITIONAL][implicit:]
-    bound: dict[str, ArgumentRef | _Unknowable | None] = {}
+    bound: dict[str, Found] = {}
     star_positional = star_keyword = False
     position = 0
     for argument in arguments:
@@ -85,7 +83,7 @@ def bind_arguments(
             if position < len(positional):
                 bound[positional[position].name] = argument
             position += 1
-    result: dict[str, ArgumentRef | _Unknowable | None] = {}
+    result: dict[str, Found] = {}
     for param in function.params:
         if param.kind in (ParamKind.VAR_POSITIONAL, ParamKind.VAR_KEYWORD):
             continue

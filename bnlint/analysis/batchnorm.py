@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from bnlint.analysis import catalogue
-from bnlint.analysis.arguments import UNKNOWABLE, ArgumentRef, find_argument
+from bnlint.analysis.arguments import UNKNOWABLE, ArgumentRef, Found, Unknowable, find_argument
 from bnlint.analysis.calls import CallGraph
 from bnlint.analysis.catalogue import BatchNormApi, Family
 from bnlint.analysis.contexts import Contexts, Frame, FrameKind
@@ -35,14 +35,18 @@ class ModeArgument:
     keyword: str
 
 
+# A ModeArgument; None when nothing passes a mode, so the API default applies; or UNKNOWABLE when `**kwargs`
+# or an arg scope bnlint cannot see into may pass one.
+ModeSetting = ModeArgument | Unknowable | None
+
+
 @dataclass(frozen=True)
 class BatchNormUse:
     api: BatchNormApi
     site: CallSite  # the call that runs batch norm (a layer call when batch norm is its normalizer)
     # Where a missing mode is reported: the batch-norm call, or the `normalizer_fn=` that asks for batch norm.
     anchor: cst.CSTNode
-    # None: nothing passes a mode, so the API default applies. UNKNOWABLE: `**kwargs` or an unknown arg scope.
-    mode: ModeArgument | object | None
+    mode: ModeSetting
     # Whether the moving-average updates go to the UPDATE_OPS collection (None: cannot tell).
     updates_to_collection: bool | None
 
@@ -86,7 +90,7 @@ def find_batch_norm_uses(
     return uses
 
 
-def arg_scope_argument(frames: Sequence[Frame], op: str, keyword: str) -> ArgumentRef | object | None:
+def arg_scope_argument(frames: Sequence[Frame], op: str, keyword: str) -> Found:
     """The argument the innermost enclosing arg scope supplies to `op`, UNKNOWABLE, or None."""
     for frame in reversed(frames):
         if frame.kind is FrameKind.ARG_SCOPE:
@@ -133,20 +137,11 @@ class _Finder:
         if params is None:
             params = arg_scope_argument(frames, layer, "normalizer_params")
         api = catalogue.SLIM_BATCH_NORM
-        mode = self._normalizer_setting(params, frames, api.mode_param)
-        if isinstance(mode, _Entry):
-            flag = self._resolver.flag(mode.value, mode.scope, mode.order)
-            mode = ModeArgument(flag, mode.node, Origin.NORMALIZER_PARAMS, api.mode_param)
-        elif isinstance(mode, ArgumentRef):
-            mode = self._mode(mode, api.mode_param, Origin.ARG_SCOPE)
-        updates_setting = self._normalizer_setting(params, frames, "updates_collections")
-        if isinstance(updates_setting, _Entry):
-            updates_setting = ArgumentRef(cst.Arg(updates_setting.value), updates_setting.scope, updates_setting.order)
-        return BatchNormUse(api, site, normalizer.arg, mode, self._updates(updates_setting))
+        mode = self._mode(self._normalizer_setting(params, frames, api.mode_param), api.mode_param, Origin.ARG_SCOPE)
+        updates = self._updates(self._normalizer_setting(params, frames, "updates_collections"))
+        return BatchNormUse(api, site, normalizer.arg, mode, updates)
 
-    def _normalizer_setting(
-        self, params: ArgumentRef | object | None, frames: Sequence[Frame], key: str
-    ) -> _Entry | ArgumentRef | object | None:
+    def _normalizer_setting(self, params: Found, frames: Sequence[Frame], key: str) -> _Entry | Found:
         if isinstance(params, ArgumentRef):
             entry = self._dict_entry(params.value, params.scope, params.order, key)
             if entry is not None:
@@ -155,17 +150,21 @@ class _Finder:
             return UNKNOWABLE
         return arg_scope_argument(frames, "slim.batch_norm", key)
 
-    def _mode(self, found: ArgumentRef | object | None, keyword: str, origin: Origin) -> ModeArgument | object | None:
+    def _mode(self, found: _Entry | Found, keyword: str, origin: Origin) -> ModeSetting:
+        """`origin` says where an argument came from; a dict entry always comes from normalizer_params."""
+        if isinstance(found, _Entry):
+            flag = self._resolver.flag(found.value, found.scope, found.order)
+            return ModeArgument(flag, found.node, Origin.NORMALIZER_PARAMS, keyword)
         if not isinstance(found, ArgumentRef):
             return found
         if found.preset:
             origin = Origin.PARTIAL
         return ModeArgument(self._resolver.flag(found.value, found.scope, found.order), found.arg, origin, keyword)
 
-    def _updates(self, found: ArgumentRef | object | None) -> bool | None:
+    def _updates(self, found: _Entry | Found) -> bool | None:
         if found is None:
             return True
-        if not isinstance(found, ArgumentRef):
+        if not isinstance(found, (ArgumentRef, _Entry)):
             return None
         is_literal, value = literal_value(found.value)
         if is_literal:
@@ -179,7 +178,7 @@ class _Finder:
 
     def _dict_entry(
         self, node: cst.BaseExpression, scope: Scope, order: int, key: str, depth: int = 0
-    ) -> _Entry | object | None:
+    ) -> _Entry | Found:
         """The entry `key` of a dict expression: an _Entry, None when the dict has no such key, or UNKNOWABLE."""
         if depth > 8:
             return UNKNOWABLE
@@ -196,16 +195,18 @@ class _Finder:
             return found
         if isinstance(node, cst.Name):
             bindings = self._resolver.lookup(node.value, scope, order)
-            if len(bindings) != 1 or bindings[0].value is None or bindings[0].unpacked:
+            if len(bindings) != 1:
                 return UNKNOWABLE
             binding = bindings[0]
+            if binding.value is None or binding.unpacked:
+                return UNKNOWABLE
             changed = self._changed_entry(binding.name, binding.scope, key)
             if changed is not None:
                 return changed
             return self._dict_entry(binding.value, binding.scope, binding.order, key, depth + 1)
         return UNKNOWABLE
 
-    def _literal_dict_entry(self, node: cst.Dict, scope: Scope, order: int, key: str) -> _Entry | object | None:
+    def _literal_dict_entry(self, node: cst.Dict, scope: Scope, order: int, key: str) -> _Entry | Found:
         for element in node.elements:
             if isinstance(element, cst.DictElement):
                 is_literal, value = literal_value(element.key)
@@ -215,7 +216,7 @@ class _Finder:
             return UNKNOWABLE
         return None
 
-    def _changed_entry(self, name: str, scope: Scope, key: str) -> _Entry | object | None:
+    def _changed_entry(self, name: str, scope: Scope, key: str) -> _Entry | Found:
         """`params['is_training'] = x` after the dict is built: the entry it writes, or UNKNOWABLE."""
         for change in self._syntax.item_assignments:
             if change.name != name or change.scope is not scope or change.key not in (key, None):

@@ -7,7 +7,7 @@ from functools import cached_property
 
 import libcst as cst
 
-from bnlint.analysis.arguments import ArgumentRef, bind_arguments, call_arguments
+from bnlint.analysis.arguments import ArgumentRef, Found, bind_arguments, call_arguments
 from bnlint.analysis.resolver import Resolver
 from bnlint.analysis.syntax import CallSite, ClassInfo, FunctionInfo, ModuleSyntax
 from bnlint.analysis.values import ClassRef, External, FunctionRef, Partial, Value
@@ -24,7 +24,7 @@ class UserCall:
     cls: ClassInfo | None = None
 
     @cached_property
-    def bound(self) -> dict[str, ArgumentRef | object | None]:
+    def bound(self) -> dict[str, Found]:
         """Each parameter's argument: an ArgumentRef, UNKNOWABLE (`*args`/`**kwargs`), or None when omitted."""
         return bind_arguments(self.function, self.arguments, self.implicit)
 

@@ -101,9 +101,33 @@ class _Collector(cst.CSTVisitor):
             return scope.module
         return scope
 
-    def _bind(self, name: str, kind: BindingKind, node: cst.CSTNode, **extra: object) -> Binding:
+    def _bind(
+        self,
+        name: str,
+        kind: BindingKind,
+        node: cst.CSTNode,
+        *,
+        imported: str | None = None,
+        value: cst.BaseExpression | None = None,
+        unpacked: bool = False,
+        from_with: bool = False,
+        function: FunctionInfo | None = None,
+        cls: ClassInfo | None = None,
+    ) -> Binding:
         scope = self._binding_scope(name)
-        binding = Binding(name=name, kind=kind, scope=scope, order=self._next_order(), node=node, **extra)
+        binding = Binding(
+            name=name,
+            kind=kind,
+            scope=scope,
+            order=self._next_order(),
+            node=node,
+            imported=imported,
+            value=value,
+            unpacked=unpacked,
+            from_with=from_with,
+            function=function,
+            cls=cls,
+        )
         scope.add(binding)
         return binding
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from bnlint.analysis import catalogue
-from bnlint.analysis.arguments import UNKNOWABLE, ArgumentRef, find_argument
+from bnlint.analysis.arguments import UNKNOWABLE, ArgumentRef, Found, find_argument
 from bnlint.analysis.resolver import Resolver, literal_value
 from bnlint.analysis.syntax import WithFrame
 from bnlint.analysis.values import DYNAMIC, CallResult, External, Flag, Value
@@ -41,7 +41,7 @@ class Frame:
     keywords: dict[str, ArgumentRef] = field(default_factory=dict, compare=False)
     star_keywords: bool = False
 
-    def arg_scope_value(self, op: str, keyword: str) -> ArgumentRef | object | None:
+    def arg_scope_value(self, op: str, keyword: str) -> Found:
         """For an arg scope: the argument it supplies to `op`, UNKNOWABLE, or None when it supplies none."""
         if self.ops is None:
             return UNKNOWABLE

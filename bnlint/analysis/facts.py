@@ -147,8 +147,7 @@ class ModuleFacts:
 
     def _may_supply_arguments(self, site: CallSite) -> bool:
         return any(
-            frame.kind in (FrameKind.ARG_SCOPE, FrameKind.UNKNOWN)
-            for frame in self.contexts.frames(site.context.withs)
+            frame.kind in (FrameKind.ARG_SCOPE, FrameKind.UNKNOWN) for frame in self.contexts.frames(site.context.withs)
         )
 
 

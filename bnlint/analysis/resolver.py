@@ -195,7 +195,9 @@ class Resolver:
             if callee.name == catalogue.MAKE_TEMPLATE:
                 arguments = [ArgumentRef(arg, scope, call_order) for arg in node.args]
                 template_fn = find_argument(arguments, "func_", 1)
-                target = self.resolve(template_fn.value, scope, order) if isinstance(template_fn, ArgumentRef) else UNKNOWN
+                target = (
+                    self.resolve(template_fn.value, scope, order) if isinstance(template_fn, ArgumentRef) else UNKNOWN
+                )
                 return Template(target)
             return CallResult(callee.name, node, scope, call_order)
         if isinstance(callee, ClassRef):
@@ -222,11 +224,14 @@ class Resolver:
         if isinstance(node, cst.Attribute):
             value = self.resolve(node, scope, order)
             return value if isinstance(value, External) else DYNAMIC
-        if isinstance(node, cst.Call) and node.args:
-            if self.qualified_name(node.func, scope, order) == catalogue.TF_CONSTANT:
-                is_literal, value = literal_value(node.args[0].value)
-                if is_literal:
-                    return Literal(value, node)
+        if (
+            isinstance(node, cst.Call)
+            and node.args
+            and self.qualified_name(node.func, scope, order) == catalogue.TF_CONSTANT
+        ):
+            is_literal, value = literal_value(node.args[0].value)
+            if is_literal:
+                return Literal(value, node)
         return DYNAMIC
 
     def _binding_flag(self, binding: Binding) -> Flag:

@@ -63,17 +63,35 @@ class Towers:
         builders = {
             function
             for function, sites in self._sites_of.items()
-            if function is not None and any(self._creates_variables(site) for site in sites)
+            if function is not None
+            and any(self._creates_variables(site) and not self._in_own_graph(site) for site in sites)
         }
         changed = True
         while changed:
             changed = False
             for call in self._calls.user_calls:
                 caller = self._enclosing[call.site]
-                if call.function in builders and caller is not None and caller not in builders:
+                if (
+                    call.function in builders
+                    and caller is not None
+                    and caller not in builders
+                    and not self._in_own_graph(call.site)
+                ):
                     builders.add(caller)
                     changed = True
         return builders
+
+    def _in_own_graph(self, site: CallSite) -> bool:
+        """The call runs in a graph its function creates (`with tf.Graph().as_default():`), new on every call."""
+        function = self._enclosing[site]
+        if function is None:
+            return False
+        for frame in self._contexts.frames(site.context.withs):
+            if frame.kind is FrameKind.GRAPH and isinstance(frame.graph, cst.Call):
+                graph_site = self._calls.call_at.get(frame.graph)
+                if graph_site is not None and self._enclosing[graph_site] is function:
+                    return True
+        return False
 
     def _creates_variables(self, site: CallSite) -> bool:
         callee = self._calls.callee[site]
@@ -198,25 +216,35 @@ class TowerPairs:
     def _unshared(self, first: UserCall, second: UserCall) -> TowerPair | None:
         first_flags = self._flows.parameter_flags(first)
         second_flags = self._flows.parameter_flags(second)
+        mode_params = self._mode_params.get(first.function, set())
+        reuse_params = self._towers.reuse(first.function).params
         modes_differ = any(
             _differ(first_flags.get((first.function, name)), second_flags.get((second.function, name)))
-            for name in self._mode_params.get(first.function, ())
+            for name in mode_params
         )
+        # A training tower and an evaluation tower differ in the mode or in some other boolean switch.
+        switched = modes_differ or any(
+            _switched(flag, second_flags.get(key)) for key, flag in first_flags.items() if key[1] not in reuse_params
+        )
+        if first.cls is not None and not switched:
+            return None  # two objects of one class are two layers or two models unless they switch modes
         if (
             self._reused(second, second_flags)
             or self._graph(first.site) != self._graph(second.site)
             or self._reset_or_reused_between(first.site, second.site)
             or _exclusive(first.site, second.site)
             or self._chained(first.site, second.site)
-            or self._configured_differently(first, first_flags, second_flags)
-            or (not modes_differ and self._scope_names(first.site) != self._scope_names(second.site))
+            or self._configured_differently(first, second, mode_params | reuse_params)
+            or (not switched and self._scope_names(first.site) != self._scope_names(second.site))
         ):
             return None
         return TowerPair(first, second, modes_differ)
 
     def _reused(self, call: UserCall, flags: dict[tuple[FunctionInfo, str], Flag]) -> bool:
         """The call reuses: through the builder's reuse parameter, an enclosing scope, or reuse_variables()."""
-        if any(reuses(flags.get((call.function, name))) is not False for name in self._towers.reuse(call.function).params):
+        if any(
+            reuses(flags.get((call.function, name))) is not False for name in self._towers.reuse(call.function).params
+        ):
             return True
         for frame in self._contexts.frames(call.site.context.withs):
             if frame.kind is FrameKind.VARIABLE_SCOPE and reuses(self._contexts.reuse_flag(frame)) is not False:
@@ -225,9 +253,7 @@ class TowerPairs:
 
     def _between(self, first: CallSite, second: CallSite) -> list[CallSite]:
         return [
-            site
-            for site in self._sites_of.get(self._enclosing[first], ())
-            if first.order < site.order < second.order
+            site for site in self._sites_of.get(self._enclosing[first], ()) if first.order < site.order < second.order
         ]
 
     def _reset_or_reused_between(self, first: CallSite, second: CallSite) -> bool:
@@ -246,26 +272,32 @@ class TowerPairs:
         """Layers stacked on each other (`x = block(x)`), not two towers over two inputs."""
         return self._results.uses_result(second.node, first) or self._results.uses_result(first.node, second)
 
-    def _configured_differently(
-        self,
-        call: UserCall,
-        first_flags: dict[tuple[FunctionInfo, str], Flag],
-        second_flags: dict[tuple[FunctionInfo, str], Flag],
-    ) -> bool:
-        """Different literal settings (filters, names, scopes): two different layers, not two towers.
+    def _configured_differently(self, first: UserCall, second: UserCall, ignored: set[str] | frozenset[str]) -> bool:
+        """Different settings (filters, names, dtypes, scopes): two different layers, not two towers.
 
-        Booleans do not count: a training tower and a validation tower differ in exactly such flags.
+        A setting is a non-boolean literal or a module-level API constant; other arguments are the data each
+        tower runs on. Booleans do not count: a training and a validation tower differ in exactly those.
         """
-        ignored = self._mode_params.get(call.function, set()) | self._towers.reuse(call.function).params
-        for (function, name), flag in first_flags.items():
-            other = second_flags.get((function, name))
-            if name in ignored or not isinstance(flag, Literal) or not isinstance(other, Literal):
-                continue
-            if isinstance(flag.value, bool) and isinstance(other.value, bool):
-                continue
-            if flag.value != other.value:
-                return True
-        return False
+        first_settings, second_settings = self._settings(first), self._settings(second)
+        return any(
+            first_settings.get(name) != second_settings.get(name)
+            for name in first_settings.keys() | second_settings.keys()
+            if name not in ignored
+        )
+
+    def _settings(self, call: UserCall) -> dict[str, object]:
+        settings: dict[str, object] = {}
+        for (_, name), flag in self._flows.parameter_flags(call).items():
+            setting = _setting(flag)
+            if setting is not None:
+                settings[name] = setting
+        for argument in call.arguments:
+            keyword = argument.arg.keyword
+            if keyword is not None and keyword.value not in call.bound:  # collected by **kwargs
+                setting = _setting(self._resolver.flag(argument.value, argument.scope, argument.order))
+                if setting is not None:
+                    settings[keyword.value] = setting
+        return settings
 
     def _scope_names(self, site: CallSite) -> tuple[str | None, ...]:
         return tuple(
@@ -273,6 +305,24 @@ class TowerPairs:
             for frame in self._contexts.frames(site.context.withs)
             if frame.kind is FrameKind.VARIABLE_SCOPE
         )
+
+
+def _setting(flag: Flag | None) -> object | None:
+    if isinstance(flag, Literal) and not isinstance(flag.value, bool):
+        return ("literal", flag.value)
+    if isinstance(flag, External):
+        return ("api", flag.name)
+    return None
+
+
+def _switched(first: Flag | None, second: Flag | None) -> bool:
+    return (
+        isinstance(first, Literal)
+        and isinstance(second, Literal)
+        and isinstance(first.value, bool)
+        and isinstance(second.value, bool)
+        and first.value != second.value
+    )
 
 
 def _differ(first: Flag | None, second: Flag | None) -> bool:

@@ -92,11 +92,13 @@ class TrainOps:
         )
 
     def _under_dependency(self, site: CallSite) -> bool:
-        for frame in self._contexts.frames(site.context.withs):
-            if frame.kind is FrameKind.CONTROL_DEPENDENCIES and frame.call is not None and frame.call.args:
-                if self.taint(frame.call.args[0].value, frame.with_frame.scope, frame.with_frame.order):
-                    return True
-        return False
+        return any(
+            frame.kind is FrameKind.CONTROL_DEPENDENCIES
+            and frame.call is not None
+            and frame.call.args
+            and self.taint(frame.call.args[0].value, frame.with_frame.scope, frame.with_frame.order) > Taint.NONE
+            for frame in self._contexts.frames(site.context.withs)
+        )
 
     def _caller_under_dependency(self, function: FunctionInfo | None, seen: set[FunctionInfo]) -> bool:
         """A helper that builds the train op for a caller who wraps the call in the dependency."""

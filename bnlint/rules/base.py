@@ -16,7 +16,7 @@ from bnlint.analysis.facts import ModuleFacts
 @dataclass(frozen=True)
 class Finding:
     code: str
-    node: cst.CSTNode  # its first line is where the finding is reported, and where `# noqa` goes
+    node: cst.CSTNode  # its first line is where the finding is reported and where a noqa comment goes
     message: str
     related: tuple[tuple[cst.CSTNode, str], ...] = ()
 

@@ -166,7 +166,9 @@ def _chosen_by_branch(facts: ModuleFacts, use: BatchNormUse, other: BatchNormUse
 
 
 def _message(mode: ModeArgument, flag: Literal) -> str:
-    written = f"{mode.keyword}={flag.constant} (always {flag.value!r})" if flag.constant else f"{mode.keyword}={flag.value!r}"
+    written = (
+        f"{mode.keyword}={flag.constant} (always {flag.value!r})" if flag.constant else f"{mode.keyword}={flag.value!r}"
+    )
     where = {
         Origin.ARG_SCOPE: " by slim.arg_scope",
         Origin.NORMALIZER_PARAMS: " in normalizer_params",

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from bnlint.analysis.batchnorm import BatchNormUse
 from bnlint.analysis.calls import UserCall
 from bnlint.analysis.catalogue import Family, Mode
 from bnlint.analysis.facts import ModuleFacts
@@ -179,6 +180,7 @@ def _omitted_flag(
         if not all(facts.flows.guard_holds(guard, flags) is True for guard in reach.guards):
             continue
         use = reach.sink
+        assert isinstance(use, BatchNormUse)
         mode = use.api.fixed_mode(passed.value)
         if mode is None:
             continue
