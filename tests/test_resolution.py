@@ -17,7 +17,9 @@ SPELLINGS = {
     "from tensorflow.compat.v1 import layers": f"layers.{CALL}",
     "import tensorflow as tf\nbn = tf.layers.batch_normalization": "bn(x, training=True)",
     "import tensorflow as tf\ntf = tf.compat.v1": f"tf.layers.{CALL}",
-    "try:\n    import tensorflow.compat.v1 as tf\nexcept ImportError:\n    import tensorflow as tf": f"tf.layers.{CALL}",
+    "try:\n    import tensorflow.compat.v1 as tf\nexcept ImportError:\n    import tensorflow as tf": (
+        f"tf.layers.{CALL}"
+    ),
     "from tensorflow.compat.v1.layers import *": CALL,
     "import tensorflow as tf\nslim = tf.contrib.slim": "slim.batch_norm(x, is_training=True)",
     "import tensorflow.contrib.slim as slim": "slim.batch_norm(x, is_training=True)",
@@ -45,8 +47,7 @@ NOT_TENSORFLOW = {
         "def layer(x):\n    return batch_normalization(x, training=True)\n"
     ),
     "a parameter called tf": (
-        "import tensorflow as tf\n\n"
-        "def layer(tf, x):\n    return tf.layers.batch_normalization(x, training=True)\n"
+        "import tensorflow as tf\n\ndef layer(tf, x):\n    return tf.layers.batch_normalization(x, training=True)\n"
     ),
     "a local variable called tf": (
         "import tensorflow as tf\n\n"
@@ -57,7 +58,8 @@ NOT_TENSORFLOW = {
         "def layer(model, x):\n    return model.layers.batch_normalization(x, training=True)\n"
     ),
     "a module that only mentions tensorflow in a comment": (
-        "# not tensorflow\nimport mylib as tf\n\ndef layer(x):\n    return tf.layers.batch_normalization(x, training=True)\n"
+        "# not tensorflow\nimport mylib as tf\n\n"
+        "def layer(x):\n    return tf.layers.batch_normalization(x, training=True)\n"
     ),
 }
 

@@ -88,10 +88,7 @@ class _Collector(cst.CSTVisitor):
         return self._order
 
     def _function(self) -> FunctionInfo | None:
-        scope: Scope | None = self._scope
-        while scope is not None and scope.function is None:
-            scope = scope.parent
-        return scope.function if scope is not None else None
+        return self._scope.nearest_function
 
     def _binding_scope(self, name: str) -> Scope:
         scope = self._scope
@@ -184,10 +181,8 @@ class _Collector(cst.CSTVisitor):
             )
         )
 
-    def _push_scope(self, kind: ScopeKind, function: FunctionInfo | None = None) -> Scope:
-        scope = Scope(kind, self._scope, function=function)
-        self._scope = scope
-        return scope
+    def _push_scope(self, kind: ScopeKind) -> None:
+        self._scope = Scope(kind, self._scope)
 
     def _pop_scope(self) -> None:
         assert self._scope.parent is not None

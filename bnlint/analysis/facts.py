@@ -13,7 +13,7 @@ from bnlint.analysis.contexts import Contexts, FrameKind
 from bnlint.analysis.dataflow import ExpressionParts, ResultUses
 from bnlint.analysis.flow import Flows, Reach, guards_at
 from bnlint.analysis.resolver import Resolver
-from bnlint.analysis.syntax import CallSite, ConditionKind, FunctionInfo, ModuleSyntax, Scope
+from bnlint.analysis.syntax import CallSite, ConditionKind, FunctionInfo, ModuleSyntax
 from bnlint.analysis.towers import TowerPair, TowerPairs, Towers
 from bnlint.analysis.training import TrainOps
 from bnlint.analysis.values import External, Parameter
@@ -153,11 +153,6 @@ class ModuleFacts:
 
 def _named_function(function: FunctionInfo | None) -> FunctionInfo | None:
     while function is not None and isinstance(function.node, cst.Lambda):
-        function = _scope_function(function.scope.parent)
+        parent = function.scope.parent
+        function = parent.nearest_function if parent is not None else None
     return function
-
-
-def _scope_function(scope: Scope | None) -> FunctionInfo | None:
-    while scope is not None and scope.function is None:
-        scope = scope.parent
-    return scope.function if scope is not None else None

@@ -43,6 +43,14 @@ class Scope:
         self.bindings.setdefault(binding.name, []).append(binding)
 
     @property
+    def nearest_function(self) -> FunctionInfo | None:
+        """The function (or lambda) whose body this scope is or sits in; None at module or class level."""
+        scope: Scope | None = self
+        while scope is not None and scope.function is None:
+            scope = scope.parent
+        return scope.function if scope is not None else None
+
+    @property
     def module(self) -> Scope:
         scope = self
         while scope.parent is not None:
