@@ -10,7 +10,7 @@ import libcst as cst
 from bnlint.analysis.arguments import ArgumentRef, Found, bind_arguments, call_arguments
 from bnlint.analysis.resolver import Resolver
 from bnlint.analysis.syntax import CallSite, ClassInfo, FunctionInfo, ModuleSyntax
-from bnlint.analysis.values import ClassRef, External, FunctionRef, Partial, Value
+from bnlint.analysis.values import ClassRef, External, FunctionRef, Instance, Partial, Value
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,10 @@ class UserCall:
 
     @property
     def label(self) -> str:
+        """How the call names its callee in the source: `conv`, `self.build`, `Model`."""
+        func = self.site.node.func
+        if isinstance(func, (cst.Name, cst.Attribute)):
+            return cst.Module([]).code_for_node(func)
         return self.cls.name if self.cls is not None else self.function.name
 
 
@@ -75,11 +79,27 @@ class CallGraph:
             init = resolver.member_of_class(callee.cls, "__init__", bound=True)
             if isinstance(init, FunctionRef):
                 self._add_user_call(UserCall(site, init.function, arguments, 1, cls=callee.cls))
+        elif isinstance(callee, Instance) and not self._framework_subclass(callee.cls, set()):
+            # An object of our own class called like a function runs its __call__. A Keras layer's call() is not
+            # followed: Keras fills `training` from the outer call when the caller leaves it out.
+            method = resolver.member_of_class(callee.cls, "__call__", bound=True)
+            if isinstance(method, FunctionRef):
+                self._add_user_call(UserCall(site, method.function, arguments, 1))
         for arg in site.node.args:
             if isinstance(arg.value, (cst.Name, cst.Attribute)):
                 value = resolver.resolve(arg.value, site.scope, site.order)
                 if isinstance(value, FunctionRef):
                     self.passed_as_value.add(value.function)
+
+    def _framework_subclass(self, cls: ClassInfo, seen: set[ClassInfo]) -> bool:
+        seen.add(cls)
+        for base in cls.node.bases:
+            value = self._resolver.resolve(base.value, cls.scope.parent or cls.scope)
+            if isinstance(value, External):
+                return True
+            if isinstance(value, ClassRef) and value.cls not in seen and self._framework_subclass(value.cls, seen):
+                return True
+        return False
 
     def _add_user_call(self, call: UserCall) -> None:
         self.user_calls.append(call)
