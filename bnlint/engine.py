@@ -7,7 +7,7 @@ import re
 from collections.abc import Sequence
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from bnlint.analysis.collector import collect
 from bnlint.analysis.facts import ModuleFacts
@@ -56,20 +56,24 @@ def check_source(
             findings.extend(rule.check(facts))
         except Exception as exc:  # one rule's bug must not hide the others' findings
             diagnostics.append(_internal_error(path, rule.code, exc))
-    diagnostics.extend(_locate(module, path, findings))
+    diagnostics.extend(_locate(module, path, findings, facts.test_code))
     if suppressions is not None:
         diagnostics = [d for d in diagnostics if d.is_error or not suppressions.suppresses(d.code, d.line)]
     return sorted(set(diagnostics))
 
 
-def _locate(module: cst.Module, path: str, findings: list[Finding]) -> list[Diagnostic]:
+def _locate(module: cst.Module, path: str, findings: list[Finding], skipped: list[cst.CSTNode]) -> list[Diagnostic]:
+    """Positions for the findings, less those inside `skipped` code (unit tests)."""
     if not findings:
         return []
     # Positions cost about two parses of the module, so they are computed only for files with findings.
     positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    skipped_spans = [positions[node] for node in skipped]
     diagnostics = []
     for finding in findings:
         span = positions[finding.node]
+        if any(_within(span, outer) for outer in skipped_spans):
+            continue
         related = tuple(
             Related(positions[node].start.line, positions[node].start.column + 1, message)
             for node, message in finding.related
@@ -89,6 +93,13 @@ def _locate(module: cst.Module, path: str, findings: list[Finding]) -> list[Diag
             )
         )
     return diagnostics
+
+
+def _within(inner: CodeRange, outer: CodeRange) -> bool:
+    return (outer.start.line, outer.start.column) <= (inner.start.line, inner.start.column) and (
+        inner.end.line,
+        inner.end.column,
+    ) <= (outer.end.line, outer.end.column)
 
 
 def _syntax_error(text: str, path: str, libcst_message: str) -> Diagnostic:

@@ -79,7 +79,7 @@ class CallGraph:
             init = resolver.member_of_class(callee.cls, "__init__", bound=True)
             if isinstance(init, FunctionRef):
                 self._add_user_call(UserCall(site, init.function, arguments, 1, cls=callee.cls))
-        elif isinstance(callee, Instance) and not self._framework_subclass(callee.cls, set()):
+        elif isinstance(callee, Instance) and not resolver.external_bases(callee.cls):
             # An object of our own class called like a function runs its __call__. A Keras layer's call() is not
             # followed: Keras fills `training` from the outer call when the caller leaves it out.
             method = resolver.member_of_class(callee.cls, "__call__", bound=True)
@@ -90,16 +90,6 @@ class CallGraph:
                 value = resolver.resolve(arg.value, site.scope, site.order)
                 if isinstance(value, FunctionRef):
                     self.passed_as_value.add(value.function)
-
-    def _framework_subclass(self, cls: ClassInfo, seen: set[ClassInfo]) -> bool:
-        seen.add(cls)
-        for base in cls.node.bases:
-            value = self._resolver.resolve(base.value, cls.scope.parent or cls.scope)
-            if isinstance(value, External):
-                return True
-            if isinstance(value, ClassRef) and value.cls not in seen and self._framework_subclass(value.cls, seen):
-                return True
-        return False
 
     def _add_user_call(self, call: UserCall) -> None:
         self.user_calls.append(call)

@@ -171,6 +171,8 @@ ARG_SCOPE = "slim.arg_scope"
 SLIM_LAYER_COMBINATORS = {"slim.repeat": 2, "slim.stack": 1}
 
 # Calls that create trainable variables in the current variable scope, so a second call needs reuse.
+# `tf.Variable` is not one: variable scopes cannot share it, and a helper that returns a fresh `tf.Variable` per
+# call (`weight_variable(shape)`) is how such code makes each weight.
 VARIABLE_CREATORS = frozenset(
     {
         *(
@@ -214,7 +216,6 @@ VARIABLE_CREATORS = frozenset(
             )
         ),
         "tensorflow.get_variable",
-        "tensorflow.Variable",
         *(
             f"tensorflow.nn.rnn_cell.{name}"
             for name in ("BasicLSTMCell", "LSTMCell", "GRUCell", "BasicRNNCell", "LayerNormBasicLSTMCell")

@@ -4,22 +4,31 @@ from __future__ import annotations
 
 import libcst as cst
 
+from bnlint.analysis.collector import dotted_name
 from bnlint.analysis.syntax import Binding, CallSite, Scope
 
 
 class _Parts(cst.CSTVisitor):
     def __init__(self) -> None:
-        self.names: set[str] = set()
+        self.names: set[str] = set()  # every name used, attribute roots included
+        self.bare_names: set[str] = set()  # names used on their own
+        self.chains: set[str] = set()  # `self.train_x`: attribute chains on a name
         self.calls: set[cst.Call] = set()
 
     def visit_Name(self, node: cst.Name) -> None:
         self.names.add(node.value)
+        self.bare_names.add(node.value)
 
     def visit_Call(self, node: cst.Call) -> None:
         self.calls.add(node)
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)
+        chain = dotted_name(node)
+        if chain is None:
+            node.value.visit(self)
+        else:
+            self.names.add(chain.split(".")[0])
+            self.chains.add(chain)
         return False  # `x.attr` uses x, not a name `attr`
 
     def visit_Arg(self, node: cst.Arg) -> bool:
@@ -48,12 +57,25 @@ class ExpressionParts:
         return call in self.of(node).calls
 
 
+# `ops.append(train_op)`: a method call that puts its argument into the object it is called on.
+_COLLECTING_METHODS = frozenset({"append", "extend", "insert", "add", "update"})
+
+
 class ResultUses:
     """Names in a call's scope whose value comes from the call's result, directly or through other names."""
 
-    def __init__(self, parts: ExpressionParts) -> None:
-        self._parts = parts
+    def __init__(self, parts: ExpressionParts, calls: list[CallSite]) -> None:
+        self.parts = parts
         self._derived: dict[CallSite, set[str]] = {}
+        self._collecting: dict[Scope, list[tuple[CallSite, str]]] = {}
+        for call in calls:
+            func = call.node.func
+            if (
+                isinstance(func, cst.Attribute)
+                and func.attr.value in _COLLECTING_METHODS
+                and isinstance(func.value, cst.Name)
+            ):
+                self._collecting.setdefault(call.scope, []).append((call, func.value.value))
 
     def derived_names(self, site: CallSite) -> set[str]:
         if site not in self._derived:
@@ -61,17 +83,24 @@ class ResultUses:
         return self._derived[site]
 
     def _compute(self, site: CallSite) -> set[str]:
+        """In source order: assignments from the result, and collections the result is put into."""
+        events: list[tuple[int, str, cst.CSTNode]] = [
+            (binding.order, binding.name, binding.value)
+            for binding in _bindings_after(site.scope, site.order)
+            if binding.value is not None and not binding.from_with
+        ]
+        for call, receiver in self._collecting.get(site.scope, ()):
+            if call.order > site.order:
+                events.extend((call.order, receiver, arg) for arg in call.node.args)
         derived: set[str] = set()
-        for binding in _bindings_after(site.scope, site.order):
-            if binding.value is None or binding.from_with:
-                continue
-            if self._parts.contains(binding.value, site.node) or self._parts.names(binding.value) & derived:
-                derived.add(binding.name)
+        for _, name, value in sorted(events, key=lambda event: event[0]):
+            if self.parts.contains(value, site.node) or self.parts.names(value) & derived:
+                derived.add(name)
         return derived
 
     def uses_result(self, node: cst.CSTNode, site: CallSite) -> bool:
         """Whether `node` contains the call itself or a name derived from its result."""
-        return self._parts.contains(node, site.node) or bool(self._parts.names(node) & self.derived_names(site))
+        return self.parts.contains(node, site.node) or bool(self.parts.names(node) & self.derived_names(site))
 
 
 def _bindings_after(scope: Scope, order: int) -> list[Binding]:

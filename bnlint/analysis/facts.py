@@ -42,7 +42,7 @@ class ModuleFacts:
 
     @cached_property
     def result_uses(self) -> ResultUses:
-        return ResultUses(self.expression_parts)
+        return ResultUses(self.expression_parts, self.syntax.calls)
 
     @cached_property
     def enclosing(self) -> dict[CallSite, FunctionInfo | None]:
@@ -99,6 +99,22 @@ class ModuleFacts:
             self.resolver,
         )
         return finder.find(self.calls)
+
+    @cached_property
+    def test_code(self) -> list[cst.CSTNode]:
+        """Unit tests, which build batch norm in a fixed mode on purpose: `TestCase` classes, pytest functions."""
+        nodes: list[cst.CSTNode] = [
+            cls.node
+            for cls in self.syntax.classes
+            if any(name.endswith("TestCase") for name in self.resolver.external_bases(cls))
+        ]
+        if "pytest" in self.syntax.scope.bindings:
+            nodes += [
+                function.node
+                for function in self.syntax.functions
+                if function.name.startswith("test") and function.scope.parent is self.syntax.scope
+            ]
+        return nodes
 
     def in_complementary_branches(self, first: CallSite, second: CallSite) -> bool:
         """Whether the two calls sit in opposite branches of one condition (`if`/`else`, `tf.cond`)."""

@@ -186,6 +186,24 @@ class Resolver:
                     return found
         return UNKNOWN
 
+    def external_bases(self, cls: ClassInfo) -> set[str]:
+        """The framework classes among a class's ancestors (`tensorflow.test.TestCase`, `keras.layers.Layer`)."""
+        found: set[str] = set()
+        seen: set[int] = set()
+        pending = [cls]
+        while pending:
+            current = pending.pop()
+            if id(current) in seen:
+                continue
+            seen.add(id(current))
+            for base in current.node.bases:
+                value = self.resolve(base.value, current.scope.parent or current.scope)
+                if isinstance(value, External):
+                    found.add(value.name)
+                elif isinstance(value, ClassRef):
+                    pending.append(value.cls)
+        return found
+
     def _call_result(self, node: cst.Call, scope: Scope, order: int | None) -> Value:
         callee = self.resolve(node.func, scope, order)
         call_order = order if order is not None else 0

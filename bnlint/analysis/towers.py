@@ -13,7 +13,7 @@ from bnlint.analysis.contexts import Contexts, FrameKind
 from bnlint.analysis.dataflow import ResultUses
 from bnlint.analysis.flow import Flows
 from bnlint.analysis.resolver import Resolver
-from bnlint.analysis.syntax import CallSite, FunctionInfo
+from bnlint.analysis.syntax import BindingKind, CallSite, FunctionInfo
 from bnlint.analysis.values import DYNAMIC, External, Flag, Literal, Parameter
 
 
@@ -226,8 +226,11 @@ class TowerPairs:
         switched = modes_differ or any(
             _switched(flag, second_flags.get(key)) for key, flag in first_flags.items() if key[1] not in reuse_params
         )
-        if first.cls is not None and not switched:
-            return None  # two objects of one class are two layers or two models unless they switch modes
+        if not switched and (first.cls is not None or not self._independent_inputs(first, second, reuse_params)):
+            # Without a training/evaluation switch, a second call is a second tower only when it runs the same
+            # function on another input: not on the same arguments (a target network, an EMA copy), not on
+            # slices of one tensor (parallel heads), and not as a second object of a class (a layer, a model).
+            return None
         if (
             self._reused(second, second_flags)
             or self._graph(first.site) != self._graph(second.site)
@@ -239,6 +242,29 @@ class TowerPairs:
         ):
             return None
         return TowerPair(first, second, modes_differ)
+
+    def _independent_inputs(self, first: UserCall, second: UserCall, ignored: frozenset[str]) -> bool:
+        differs = False
+        for name, argument in first.bound.items():
+            other = second.bound.get(name)
+            if name in ignored or not isinstance(argument, ArgumentRef) or not isinstance(other, ArgumentRef):
+                continue
+            if _code(argument.value) == _code(other.value):
+                continue
+            if self._sources(argument) & self._sources(other):
+                return False
+            differs = True
+        return differs
+
+    def _sources(self, argument: ArgumentRef) -> set[object]:
+        """Where the data an argument carries comes from: the statements binding its names, its attribute chains."""
+        parts = self._results.parts.of(argument.value)
+        sources: set[object] = set(parts.chains)
+        for name in parts.bare_names:
+            for binding in self._resolver.lookup(name, argument.scope, argument.order):
+                if binding.kind in (BindingKind.ASSIGN, BindingKind.OPAQUE, BindingKind.PARAM):
+                    sources.add(binding.node)
+        return sources
 
     def _reused(self, call: UserCall, flags: dict[tuple[FunctionInfo, str], Flag]) -> bool:
         """The call reuses: through the builder's reuse parameter, an enclosing scope, or reuse_variables()."""
@@ -305,6 +331,10 @@ class TowerPairs:
             for frame in self._contexts.frames(site.context.withs)
             if frame.kind is FrameKind.VARIABLE_SCOPE
         )
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module([]).code_for_node(node)
 
 
 def _setting(flag: Flag | None) -> object | None:

@@ -10,7 +10,7 @@ import libcst as cst
 from bnlint.analysis import catalogue
 from bnlint.analysis.arguments import ArgumentRef, find_argument
 from bnlint.analysis.calls import CallGraph, UserCall
-from bnlint.analysis.contexts import Contexts, FrameKind
+from bnlint.analysis.contexts import Contexts, Frame, FrameKind
 from bnlint.analysis.dataflow import ExpressionParts, ResultUses
 from bnlint.analysis.resolver import Resolver, literal_value
 from bnlint.analysis.syntax import Binding, BindingKind, CallSite, FunctionInfo, Scope
@@ -88,17 +88,38 @@ class TrainOps:
             self._under_dependency(op.site)
             or (op.gradients is not None and self._depends_on_updates(op.gradients.value, op.site.scope, op.site.order))
             or any(self._groups_result(site, op) for site in self.grouping_sites)
+            or self._result_under_dependency(op)
             or self._caller_under_dependency(self._enclosing[op.site], set())
         )
 
     def _under_dependency(self, site: CallSite) -> bool:
-        return any(
+        return any(self._is_update_dependency(frame) for frame in self._contexts.frames(site.context.withs))
+
+    def _is_update_dependency(self, frame: Frame) -> bool:
+        """A `tf.control_dependencies(...)` block over the update ops, or over something that may hold them."""
+        return (
             frame.kind is FrameKind.CONTROL_DEPENDENCIES
             and frame.call is not None
-            and frame.call.args
+            and bool(frame.call.args)
             and self.taint(frame.call.args[0].value, frame.with_frame.scope, frame.with_frame.order) > Taint.NONE
-            for frame in self._contexts.frames(site.context.withs)
         )
+
+    def _result_under_dependency(self, op: TrainOp) -> bool:
+        """`with tf.control_dependencies(update_ops): with tf.control_dependencies([train_op]): tf.no_op()`."""
+        for site in self._calls.callee:
+            frames = self._contexts.frames(site.context.withs)
+            covered = False
+            for frame in frames:
+                covered = covered or self._is_update_dependency(frame)
+                if (
+                    covered
+                    and frame.kind is FrameKind.CONTROL_DEPENDENCIES
+                    and frame.call is not None
+                    and frame.call.args
+                    and self._results.uses_result(frame.call.args[0].value, op.site)
+                ):
+                    return True
+        return False
 
     def _caller_under_dependency(self, function: FunctionInfo | None, seen: set[FunctionInfo]) -> bool:
         """A helper that builds the train op for a caller who wraps the call in the dependency."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from bnlint.analysis.batchnorm import BatchNormUse
-from bnlint.analysis.catalogue import Family, Mode
+from bnlint.analysis.catalogue import Family
 from bnlint.analysis.facts import ModuleFacts
 from bnlint.rules.base import Finding, Rule
 
@@ -32,7 +32,11 @@ class TrainOpWithoutUpdateOps(Rule):
       `slim.arg_scope`): the updates then run in place.
     - `slim.learning.create_train_op`, `tf.contrib.training.create_train_op` and `tf.contrib.layers.optimize_loss`,
       which run the collection themselves; Keras `compile`/`fit`; TF2 `GradientTape` with a Keras optimizer.
-    - A helper that builds the train op for a caller who wraps the call in the dependency.
+    - A helper that builds the train op for a caller who wraps the call in the dependency; a train op that a
+      later op groups with the update ops (`update_ops.append(train_op)`, a `tf.no_op()` under both
+      dependencies).
+    - Modules whose batch norm is frozen in one mode by a constant or a default (BN001 / BN004 report those):
+      in training mode no graph reads the moving statistics, in inference mode none are updated.
 
     ## Known problems
     Only batch norm built in the same module counts (a model imported from another module is not seen yet). A
@@ -127,7 +131,7 @@ class TrainOpWithoutUpdateOps(Rule):
 
     @classmethod
     def check(cls, facts: ModuleFacts) -> Iterator[Finding]:
-        updating = [use for use in facts.batch_norm_uses if _adds_update_ops(use)]
+        updating = [use for use in facts.batch_norm_uses if _moving_statistics_matter(use)]
         if not updating:
             return
         first = min(updating, key=lambda use: use.site.order)
@@ -144,10 +148,14 @@ class TrainOpWithoutUpdateOps(Rule):
             )
 
 
-def _adds_update_ops(use: BatchNormUse) -> bool:
-    """Batch norm that puts moving-average updates in UPDATE_OPS: tf.layers / slim, trainable, default collection."""
+def _moving_statistics_matter(use: BatchNormUse) -> bool:
+    """tf.layers / slim batch norm that leaves its updates in UPDATE_OPS and whose mode a graph can switch.
+
+    A layer frozen in one mode by a constant or a default is BN001 / BN004's business: in inference mode it
+    makes no updates, and in training mode no graph ever reads the moving statistics it would update.
+    """
     return (
         use.api.family in (Family.TF_LAYERS, Family.SLIM)
         and use.updates_to_collection is True
-        and use.fixed_mode is not Mode.INFERENCE
+        and use.fixed_mode is None
     )

@@ -10,9 +10,11 @@ class SecondTowerWithoutReuse(Rule):
     """
     ## What it does
     Checks for a function that creates variables (tf.layers or slim / `tf.contrib.layers` layers,
-    `tf.get_variable`, `tf.Variable`, or a call of another such function, method or class) called a second time
-    in the same graph, typically once with the training flag on and once off, where the second call does not
-    reuse the variables of the first. The finding is on the second call.
+    `tf.get_variable`, or a call of another such function, method or class) called a second time in the same
+    graph, once for training and once for evaluation, where the second call does not reuse the variables of the
+    first. A second call counts as a second tower when it switches the training flag (or another boolean
+    argument), or, for a function, when it runs the same settings on an input of its own (another placeholder,
+    another dataset). The finding is on the second call.
 
     ## Why is this bad?
     Without reuse, the second call creates a second set of weights and batch-norm statistics. The optimizer
@@ -26,23 +28,30 @@ class SecondTowerWithoutReuse(Rule):
     - `scope.reuse_variables()` or `tf.get_variable_scope().reuse_variables()` between the calls.
     - `tf.make_template`; calls in different `tf.Graph().as_default()` blocks or after `tf.reset_default_graph()`;
       calls in opposite branches of an `if`; calls in different functions.
-    - Layers stacked on each other (`x = block(x)`), or the same helper called with different literal settings
-      (`conv(x, 64)`, `conv(x, 128)`): those are different layers, not towers.
-    - Deliberately separate networks: calls under different variable-scope names that do not differ in the
-      batch-norm mode (a DQN's online and target networks, a GAN's generator and discriminator scopes).
+    - Layers stacked on each other (`x = block(x)`), the same helper called with different settings
+      (`conv(x, 64)`, `conv(x, 128)`, `name="q"` / `name="k"`), or applied to slices of one tensor (parallel
+      heads): those are different layers, not towers.
+    - Deliberately separate networks: calls on the same arguments (a target network, an EMA copy), or under
+      different variable-scope names, that do not switch the training flag; two objects of one class that do not
+      switch it either (layers, models).
+    - Functions that build in a graph of their own (`with tf.Graph().as_default():` inside the function).
+    - Functions whose only variables are `tf.Variable` (`weight_variable(shape)` helpers): one fresh variable per
+      call is their purpose, and variable scopes cannot share them.
     - Functions that create no variables, or only call Keras layer objects created elsewhere; Keras models.
 
     ## Known problems
     Towers built in two different functions of one graph, through Keras layers created inside the function, or
-    from another module are not reported yet. A `tf.Variable` inside the function is not shared even with reuse;
-    that case is not reported either.
+    from another module are not reported yet; neither are models whose weights are `tf.Variable`s. Without a
+    training-flag switch, a second call on another input is reported (a GAN discriminator applied to real and
+    fake images without reuse is that bug); two deliberately independent networks on two inputs need different
+    variable scopes, or a `# noqa: BN003`.
 
     ## Fix safety
     No automatic fix: where the towers should share variables is a design decision.
 
     ## Applies to
     Functions, methods and classes of the same module that build `tf.layers`, `tf.contrib.layers`, tf-slim or
-    `tf.get_variable` / `tf.Variable` variables, called under any spelling of the TensorFlow imports.
+    `tf.get_variable` variables, called under any spelling of the TensorFlow imports.
     """
 
     code = "BN003"
