@@ -12,7 +12,7 @@ from bnlint.analysis import catalogue
 from bnlint.analysis.arguments import UNKNOWABLE, ArgumentRef, Found, find_argument
 from bnlint.analysis.resolver import Resolver, literal_value
 from bnlint.analysis.syntax import WithFrame
-from bnlint.analysis.values import DYNAMIC, CallResult, External, Flag, Value
+from bnlint.analysis.values import DYNAMIC, CallResult, External, Flag, Value, from_framework
 
 
 class FrameKind(enum.Enum):
@@ -91,7 +91,9 @@ class Contexts:
             return Frame(FrameKind.CONTROL_DEPENDENCIES, with_frame, expression, arguments)
         callee = self._resolver.resolve(func, scope, order)
         if not isinstance(callee, External):
-            return Frame(FrameKind.UNKNOWN, with_frame, expression, arguments)
+            builtin = isinstance(func, cst.Name) and not self._resolver.lookup(func.value, scope, order)
+            known = builtin or from_framework(callee)  # open(), sess.as_default(), graph.device(...)
+            return Frame(FrameKind.OTHER if known else FrameKind.UNKNOWN, with_frame, expression, arguments)
         if callee.name == catalogue.ARG_SCOPE:
             return self._arg_scope(with_frame, expression, arguments)
         if callee.name == catalogue.VARIABLE_SCOPE:

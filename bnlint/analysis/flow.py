@@ -62,6 +62,7 @@ class Flows:
     def __init__(self, resolver: Resolver, calls: CallGraph) -> None:
         self._resolver = resolver
         self._calls = calls
+        self._parameter_flags: dict[CallSite, dict[tuple[FunctionInfo, str], Flag]] = {}
 
     def propagate(self, direct: Iterable[Reach]) -> dict[tuple[FunctionInfo, str], list[Reach]]:
         """Every (function, parameter) that reaches a sink, directly or through calls of other functions."""
@@ -94,10 +95,12 @@ class Flows:
 
     def parameter_flags(self, call: UserCall) -> dict[tuple[FunctionInfo, str], Flag]:
         """What the call passes for each parameter of the called function, defaults included."""
-        flags: dict[tuple[FunctionInfo, str], Flag] = {}
-        for name, argument in call.bound.items():
-            flags[(call.function, name)] = self.argument_flag(call.function, name, argument)
-        return flags
+        if call.site not in self._parameter_flags:
+            self._parameter_flags[call.site] = {
+                (call.function, name): self.argument_flag(call.function, name, argument)
+                for name, argument in call.bound.items()
+            }
+        return self._parameter_flags[call.site]
 
     def argument_flag(self, function: FunctionInfo, name: str, argument: object) -> Flag:
         if isinstance(argument, ArgumentRef):

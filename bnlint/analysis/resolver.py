@@ -1,10 +1,12 @@
 """Name resolution on top of the collected syntax: imports, aliases, functions, classes, methods and flags.
 
-Built instead of libcst's QualifiedNameProvider, which costs several times the parse on real code
-(see the performance notes in the README); this resolver only looks at the names a rule asks about.
+Built instead of libcst's scope and qualified-name providers, which together cost about eight times the parse on
+real TensorFlow code; this resolver only looks at the names a rule asks about.
 """
 
 from __future__ import annotations
+
+import bisect
 
 import libcst as cst
 
@@ -54,7 +56,9 @@ class Resolver:
         self._syntax = syntax
         self._binding_values: dict[Binding, Value] = {}
         self._binding_flags: dict[Binding, Flag] = {}
-        self._in_progress: set[Binding] = set()
+        # Bindings being evaluated: meeting one again means a cycle (`x = x.y`), which resolves to nothing.
+        self._values_in_progress: set[Binding] = set()
+        self._flags_in_progress: set[Binding] = set()
 
     # -- scopes ----------------------------------------------------------------------------------------------
 
@@ -74,9 +78,10 @@ class Resolver:
             bindings = current.bindings.get(name)
             if bindings and name not in current.nonlocal_names:
                 if local and order is not None:
-                    before = [binding for binding in bindings if binding.order < order]
-                    if before:
-                        return before
+                    # Bindings are recorded in traversal order, so the earlier ones are a prefix.
+                    count = bisect.bisect_left(bindings, order, key=lambda binding: binding.order)
+                    if count:
+                        return bindings[:count]
                 return bindings
             if current.kind is not ScopeKind.COMPREHENSION:
                 local = False
@@ -110,18 +115,25 @@ class Resolver:
                 if catalogue.is_known(candidate):
                     return External(candidate)
             return UNKNOWN
-        return _agreed([self.binding_value(binding) for binding in bindings])
+        return self._agreed(bindings)
+
+    def _agreed(self, bindings: list[Binding]) -> Value:
+        """The value every binding gives, or UNKNOWN; stops at the first that disagrees."""
+        first = self.binding_value(bindings[0])
+        if first is UNKNOWN:
+            return UNKNOWN
+        return first if all(self.binding_value(binding) == first for binding in bindings[1:]) else UNKNOWN
 
     def binding_value(self, binding: Binding) -> Value:
         if binding in self._binding_values:
             return self._binding_values[binding]
-        if binding in self._in_progress:
+        if binding in self._values_in_progress:
             return UNKNOWN
-        self._in_progress.add(binding)
+        self._values_in_progress.add(binding)
         try:
             value = self._compute_binding_value(binding)
         finally:
-            self._in_progress.discard(binding)
+            self._values_in_progress.discard(binding)
         self._binding_values[binding] = value
         return value
 
@@ -169,19 +181,21 @@ class Resolver:
             return Member(owner, attr)
         return UNKNOWN
 
-    def member_of_class(self, cls: ClassInfo, attr: str, bound: bool, seen: frozenset[int] = frozenset()) -> Value:
-        if id(cls) in seen:
+    def member_of_class(
+        self, cls: ClassInfo, attr: str, bound: bool, seen: frozenset[ClassInfo] = frozenset()
+    ) -> Value:
+        if cls in seen:
             return UNKNOWN
         method = cls.methods.get(attr)
         if method is not None:
             return self.function_ref(method, bound=bound)
         bindings = cls.attributes.get(attr) or cls.scope.bindings.get(attr)
         if bindings:
-            return _agreed([self.binding_value(binding) for binding in bindings])
+            return self._agreed(bindings)
         for base in cls.node.bases:
             parent = self.resolve(base.value, cls.scope.parent or cls.scope)
             if isinstance(parent, ClassRef):
-                found = self.member_of_class(parent.cls, attr, bound, seen | {id(cls)})
+                found = self.member_of_class(parent.cls, attr, bound, seen | {cls})
                 if found is not UNKNOWN:
                     return found
         return UNKNOWN
@@ -189,13 +203,13 @@ class Resolver:
     def external_bases(self, cls: ClassInfo) -> set[str]:
         """The framework classes among a class's ancestors (`tensorflow.test.TestCase`, `keras.layers.Layer`)."""
         found: set[str] = set()
-        seen: set[int] = set()
+        seen: set[ClassInfo] = set()
         pending = [cls]
         while pending:
             current = pending.pop()
-            if id(current) in seen:
+            if current in seen:
                 continue
-            seen.add(id(current))
+            seen.add(current)
             for base in current.node.bases:
                 value = self.resolve(base.value, current.scope.parent or current.scope)
                 if isinstance(value, External):
@@ -233,12 +247,14 @@ class Resolver:
             bindings = self.lookup(node.value, scope, order)
             if not bindings:
                 return DYNAMIC
-            flags = [self._binding_flag(binding) for binding in bindings]
-            first = flags[0]
+            first = self._binding_flag(bindings[0])
+            if first is DYNAMIC:
+                return DYNAMIC  # whatever the other bindings say, the name is not one known value
+            rest = (self._binding_flag(binding) for binding in bindings[1:])
             if isinstance(first, Literal):
-                same = all(isinstance(flag, Literal) and flag.value == first.value for flag in flags)
+                same = all(isinstance(flag, Literal) and flag.value == first.value for flag in rest)
                 return Literal(first.value, first.node, constant=node.value) if same else DYNAMIC
-            return first if all(flag == first for flag in flags) else DYNAMIC
+            return first if all(flag == first for flag in rest) else DYNAMIC
         if isinstance(node, cst.Attribute):
             value = self.resolve(node, scope, order)
             return value if isinstance(value, External) else DYNAMIC
@@ -255,13 +271,13 @@ class Resolver:
     def _binding_flag(self, binding: Binding) -> Flag:
         if binding in self._binding_flags:
             return self._binding_flags[binding]
-        if binding in self._in_progress:
+        if binding in self._flags_in_progress:
             return DYNAMIC
-        self._in_progress.add(binding)
+        self._flags_in_progress.add(binding)
         try:
             flag = self._compute_binding_flag(binding)
         finally:
-            self._in_progress.discard(binding)
+            self._flags_in_progress.discard(binding)
         self._binding_flags[binding] = flag
         return flag
 
@@ -281,8 +297,3 @@ class Resolver:
         ):
             return self.flag(binding.value, binding.scope, binding.order)
         return DYNAMIC
-
-
-def _agreed(values: list[Value]) -> Value:
-    first = values[0]
-    return first if all(value == first for value in values[1:]) else UNKNOWN

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 import libcst as cst
@@ -12,7 +13,7 @@ from bnlint.analysis.calls import CallGraph, UserCall
 from bnlint.analysis.contexts import Contexts, FrameKind
 from bnlint.analysis.dataflow import ResultUses
 from bnlint.analysis.flow import Flows
-from bnlint.analysis.resolver import Resolver
+from bnlint.analysis.resolver import Resolver, literal_value
 from bnlint.analysis.syntax import BindingKind, CallSite, FunctionInfo
 from bnlint.analysis.values import DYNAMIC, External, Flag, Literal, Parameter
 
@@ -26,6 +27,7 @@ class Reuse:
 
 
 NO_REUSE = Reuse(False, frozenset())
+_COMPARED_CALLS = 16
 
 
 def reuses(flag: Flag | None) -> bool | None:
@@ -196,17 +198,23 @@ class TowerPairs:
         self._enclosing = enclosing
         self._sites_of = sites_of
         self._resolver = resolver
+        self._barrier_orders: dict[FunctionInfo | None, list[int]] = {}
 
     def find(self, calls: CallGraph) -> list[TowerPair]:
-        groups: dict[tuple[FunctionInfo | None, FunctionInfo], list[UserCall]] = {}
+        # Only calls with the same settings in the same body can be towers of one model: different settings
+        # (filters, names, dtypes, scopes) make different layers.
+        groups: dict[tuple[object, ...], list[UserCall]] = {}
         for call in calls.user_calls:
             if self._towers.builds_variables(call) and not self._towers.reuse(call.function).always:
-                groups.setdefault((self._enclosing[call.site], call.function), []).append(call)
+                key = (self._enclosing[call.site], call.function, self._settings(call))
+                groups.setdefault(key, []).append(call)
         pairs = []
         for group in groups.values():
             group.sort(key=lambda call: call.site.order)
             for index, second in enumerate(group):
-                for first in group[:index]:
+                # Towers come in twos and threes; a helper called hundreds of times in one body is a stack of
+                # layers. Comparing each call with the first few only keeps long generated scripts linear.
+                for first in group[: min(index, _COMPARED_CALLS)]:
                     pair = self._unshared(first, second)
                     if pair is not None:
                         pairs.append(pair)
@@ -214,6 +222,8 @@ class TowerPairs:
         return pairs
 
     def _unshared(self, first: UserCall, second: UserCall) -> TowerPair | None:
+        if self._chained(first.site, second.site):
+            return None  # checked first: it settles the most pairs, those of a stack of layers
         first_flags = self._flows.parameter_flags(first)
         second_flags = self._flows.parameter_flags(second)
         mode_params = self._mode_params.get(first.function, set())
@@ -236,8 +246,6 @@ class TowerPairs:
             or self._graph(first.site) != self._graph(second.site)
             or self._reset_or_reused_between(first.site, second.site)
             or _exclusive(first.site, second.site)
-            or self._chained(first.site, second.site)
-            or self._configured_differently(first, second, mode_params | reuse_params)
             or (not switched and self._scope_names(first.site) != self._scope_names(second.site))
         ):
             return None
@@ -249,7 +257,7 @@ class TowerPairs:
             other = second.bound.get(name)
             if name in ignored or not isinstance(argument, ArgumentRef) or not isinstance(other, ArgumentRef):
                 continue
-            if _code(argument.value) == _code(other.value):
+            if _same_expression(argument.value, other.value):
                 continue
             if self._sources(argument) & self._sources(other):
                 return False
@@ -261,9 +269,10 @@ class TowerPairs:
         parts = self._results.parts.of(argument.value)
         sources: set[object] = set(parts.chains)
         for name in parts.bare_names:
-            for binding in self._resolver.lookup(name, argument.scope, argument.order):
-                if binding.kind in (BindingKind.ASSIGN, BindingKind.OPAQUE, BindingKind.PARAM):
-                    sources.add(binding.node)
+            bindings = self._resolver.lookup(name, argument.scope, argument.order)
+            latest = bindings[-1] if bindings else None
+            if latest is not None and latest.kind in (BindingKind.ASSIGN, BindingKind.OPAQUE, BindingKind.PARAM):
+                sources.add(latest.node)
         return sources
 
     def _reused(self, call: UserCall, flags: dict[tuple[FunctionInfo, str], Flag]) -> bool:
@@ -277,18 +286,23 @@ class TowerPairs:
                 return True
         return False
 
-    def _between(self, first: CallSite, second: CallSite) -> list[CallSite]:
-        return [
-            site for site in self._sites_of.get(self._enclosing[first], ()) if first.order < site.order < second.order
-        ]
-
     def _reset_or_reused_between(self, first: CallSite, second: CallSite) -> bool:
         """`scope.reuse_variables()` or `tf.reset_default_graph()` between the two calls."""
-        return any(
-            _is_reuse_variables(site)
-            or self._resolver.qualified_name(site.node.func, site.scope, site.order) == catalogue.RESET_DEFAULT_GRAPH
-            for site in self._between(first, second)
-        )
+        barriers = self._barriers(self._enclosing[first])
+        index = bisect.bisect_right(barriers, first.order)
+        return index < len(barriers) and barriers[index] < second.order
+
+    def _barriers(self, function: FunctionInfo | None) -> list[int]:
+        """The orders of the calls in a body after which earlier variables are reused or gone."""
+        if function not in self._barrier_orders:
+            self._barrier_orders[function] = sorted(
+                site.order
+                for site in self._sites_of.get(function, ())
+                if _is_reuse_variables(site)
+                or self._resolver.qualified_name(site.node.func, site.scope, site.order)
+                == catalogue.RESET_DEFAULT_GRAPH
+            )
+        return self._barrier_orders[function]
 
     def _graph(self, site: CallSite) -> object:
         frames = [frame for frame in self._contexts.frames(site.context.withs) if frame.kind is FrameKind.GRAPH]
@@ -298,20 +312,13 @@ class TowerPairs:
         """Layers stacked on each other (`x = block(x)`), not two towers over two inputs."""
         return self._results.uses_result(second.node, first) or self._results.uses_result(first.node, second)
 
-    def _configured_differently(self, first: UserCall, second: UserCall, ignored: set[str] | frozenset[str]) -> bool:
-        """Different settings (filters, names, dtypes, scopes): two different layers, not two towers.
+    def _settings(self, call: UserCall) -> frozenset[tuple[str, object]]:
+        """A call's settings: non-boolean literals and API constants, the mode and reuse flags left out.
 
-        A setting is a non-boolean literal or a module-level API constant; other arguments are the data each
-        tower runs on. Booleans do not count: a training and a validation tower differ in exactly those.
+        Other arguments are the data each tower runs on; booleans are what a training and a validation tower
+        differ in.
         """
-        first_settings, second_settings = self._settings(first), self._settings(second)
-        return any(
-            first_settings.get(name) != second_settings.get(name)
-            for name in first_settings.keys() | second_settings.keys()
-            if name not in ignored
-        )
-
-    def _settings(self, call: UserCall) -> dict[str, object]:
+        ignored = self._mode_params.get(call.function, set()) | self._towers.reuse(call.function).params
         settings: dict[str, object] = {}
         for (_, name), flag in self._flows.parameter_flags(call).items():
             setting = _setting(flag)
@@ -323,7 +330,7 @@ class TowerPairs:
                 setting = _setting(self._resolver.flag(argument.value, argument.scope, argument.order))
                 if setting is not None:
                     settings[keyword.value] = setting
-        return settings
+        return frozenset((name, value) for name, value in settings.items() if name not in ignored)
 
     def _scope_names(self, site: CallSite) -> tuple[str | None, ...]:
         return tuple(
@@ -333,8 +340,14 @@ class TowerPairs:
         )
 
 
-def _code(node: cst.CSTNode) -> str:
-    return cst.Module([]).code_for_node(node)
+def _same_expression(first: cst.BaseExpression, second: cst.BaseExpression) -> bool:
+    if isinstance(first, cst.Name) and isinstance(second, cst.Name):
+        return first.value == second.value  # the common cases first, without a deep comparison
+    first_is_literal, first_value = literal_value(first)
+    second_is_literal, second_value = literal_value(second)
+    if first_is_literal or second_is_literal:
+        return first_is_literal == second_is_literal and first_value == second_value
+    return first.deep_equals(second)
 
 
 def _setting(flag: Flag | None) -> object | None:

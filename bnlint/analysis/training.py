@@ -14,7 +14,7 @@ from bnlint.analysis.contexts import Contexts, Frame, FrameKind
 from bnlint.analysis.dataflow import ExpressionParts, ResultUses
 from bnlint.analysis.resolver import Resolver, literal_value
 from bnlint.analysis.syntax import Binding, BindingKind, CallSite, FunctionInfo, Scope
-from bnlint.analysis.values import CallResult, External, Literal, Member, Value
+from bnlint.analysis.values import CallResult, External, Literal, Member, Value, from_framework
 
 
 class Taint(enum.IntEnum):
@@ -197,7 +197,7 @@ class TrainOps:
         if user_call is not None:
             return self._returned_taint(user_call, env)
         callee = self._resolver.resolve(node.func, scope, order)
-        own = Taint.NONE if _is_tensorflow_object(callee) else Taint.UNKNOWN
+        own = Taint.NONE if from_framework(callee) else Taint.UNKNOWN
         return max([own, *(self.taint(arg.value, scope, order, env) for arg in node.args)])
 
     def _returned_taint(self, call: UserCall, env: _Env) -> Taint:
@@ -248,13 +248,6 @@ class TrainOps:
         if isinstance(key, External):
             return key.name == catalogue.UPDATE_OPS_KEY
         return isinstance(key, Literal) and key.value == catalogue.UPDATE_OPS_STRING
-
-
-def _is_tensorflow_object(value: Value) -> bool:
-    """An API of the framework, or a method of an object it returned (`ema.apply(...)`)."""
-    while isinstance(value, Member):
-        value = value.owner
-    return isinstance(value, (External, CallResult))
 
 
 def _expressions(node: cst.CSTNode) -> list[cst.BaseExpression]:

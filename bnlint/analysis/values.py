@@ -89,6 +89,13 @@ class Parameter:
 Value = Unknown | External | FunctionRef | ClassRef | Instance | CallResult | Member | Partial | Template | Parameter
 
 
+def from_framework(value: Value) -> bool:
+    """An API of an imported package, or something one returned (`sess.as_default`, `ema.apply`)."""
+    while isinstance(value, Member):
+        value = value.owner
+    return isinstance(value, (External, CallResult))
+
+
 # -- flags: the value of a mode / reuse argument ---------------------------------------------------------------
 
 
