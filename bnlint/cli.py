@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bnlint import __version__
 from bnlint.diagnostic import UNREADABLE, Diagnostic, error
 from bnlint.discovery import python_files
 from bnlint.docs import rule_list, rule_text, rules_markdown
 from bnlint.engine import check_source
+from bnlint.project import Project
 from bnlint.reporters import RENDERERS
 from bnlint.rules import ALL_RULES, RULES_BY_CODE
 from bnlint.selection import Selection, SelectionError, parse_codes
@@ -54,6 +56,13 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--ignore", metavar="CODES", help="do not report these codes or prefixes")
     check.add_argument("--stdin-filename", metavar="NAME", help="the name to report for standard input")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    check.add_argument(
+        "--project-root",
+        metavar="DIR",
+        action="append",
+        default=[],
+        help="a folder to resolve imports from, besides each file's own package root (repeatable)",
+    )
     rule = commands.add_parser("rule", help="show a rule's documentation, or list the rules")
     rule.add_argument("code", nargs="?", metavar="CODE", help="e.g. BN003; without it, list every rule")
     rule.add_argument("--format", choices=("text", "markdown"), default="text", help="markdown: the README section")
@@ -69,18 +78,20 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except SelectionError as exc:
         parser.error(str(exc))
     rules = [rule for rule in ALL_RULES if selection.selects(rule.code)]
+    # One project for the run: every module is parsed once, however many checked files import it.
+    project = Project(roots=[Path(root) for root in args.project_root])
     diagnostics: list[Diagnostic] = []
     for path in python_files(args.paths or ["."]):
         if path == "-":
             display = args.stdin_filename or "-"
-            diagnostics += check_source(decode(sys.stdin.buffer.read()), display, rules)
+            diagnostics += check_source(decode(sys.stdin.buffer.read()), display, rules, project=project)
             continue
         try:
             data = _read(path)
         except OSError as exc:
             diagnostics.append(error(path, UNREADABLE, f"could not read: {exc.strerror or exc}"))
             continue
-        diagnostics += check_source(decode(data), path, rules)
+        diagnostics += check_source(decode(data), path, rules, project=project)
     diagnostics.sort()
     sys.stdout.write(RENDERERS[args.format](diagnostics))
     sys.stdout.flush()

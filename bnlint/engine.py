@@ -5,16 +5,15 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Sequence
+from pathlib import Path
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import MetadataWrapper, PositionProvider
 
-from bnlint.analysis.collector import collect
-from bnlint.analysis.facts import ModuleFacts
 from bnlint.diagnostic import INTERNAL_ERROR, UNREADABLE, Diagnostic, Related, error
 from bnlint.noqa import Suppressions
+from bnlint.project import Project
 from bnlint.rules import ALL_RULES, Finding, Rule
-from bnlint.source import mentions_framework
 
 _PYTHON2_HINTS = (
     "Missing parentheses in call to",
@@ -29,9 +28,23 @@ def check_source(
     path: str,
     rules: Sequence[type[Rule]] = ALL_RULES,
     honour_noqa: bool = True,
+    project: Project | None = None,
 ) -> list[Diagnostic]:
-    """All diagnostics for one module's text, sorted; `honour_noqa=False` leaves `# noqa` to flake8."""
-    if not mentions_framework(text):
+    """All diagnostics for one module's text, sorted; `honour_noqa=False` leaves `# noqa` to flake8.
+
+    Names imported from other modules of the file's project resolve into them; pass one `project` for all the
+    files of a run so that each module is parsed once.
+    """
+    try:
+        return _check(text, path, rules, honour_noqa, project if project is not None else Project())
+    except Exception as exc:  # the last line of defence: a bug costs this file, never the run
+        return [_internal_error(path, "bnlint", exc)]
+
+
+def _check(text: str, path: str, rules: Sequence[type[Rule]], honour_noqa: bool, project: Project) -> list[Diagnostic]:
+    file = Path(path)
+    project.provide(file, text)
+    if not project.relevant(file):
         return []
     suppressions = Suppressions(text) if honour_noqa else None
     if suppressions is not None and suppressions.skips_file():
@@ -39,16 +52,19 @@ def check_source(
     if "\0" in text:
         line = text.count("\n", 0, text.index("\0")) + 1
         return [error(path, UNREADABLE, "could not parse: the file contains a NUL byte", line)]
-    try:
-        module = cst.parse_module(text)
-    except cst.ParserSyntaxError as exc:
-        return [_syntax_error(text, path, str(exc))]
-    except RecursionError:
-        return [error(path, UNREADABLE, "could not parse: the code is nested too deeply")]
-    try:
-        facts = ModuleFacts(collect(module))
-    except Exception as exc:  # an analysis bug must cost one file, never the run
-        return [_internal_error(path, "analysis", exc)]
+    facts = project.parsed(file)
+    if facts is None:
+        try:
+            module = cst.parse_module(text)
+        except cst.ParserSyntaxError as exc:
+            return [_syntax_error(text, path, str(exc))]
+        except RecursionError:
+            return [error(path, UNREADABLE, "could not parse: the code is nested too deeply")]
+        try:
+            facts = project.facts(file, module)
+        except Exception as exc:  # an analysis bug must cost one file, never the run
+            return [_internal_error(path, "analysis", exc)]
+        assert facts is not None
     findings: list[Finding] = []
     diagnostics: list[Diagnostic] = []
     for rule in rules:
@@ -56,24 +72,21 @@ def check_source(
             findings.extend(rule.check(facts))
         except Exception as exc:  # one rule's bug must not hide the others' findings
             diagnostics.append(_internal_error(path, rule.code, exc))
-    diagnostics.extend(_locate(module, path, findings, facts.test_code))
+    findings = [finding for finding in findings if not facts.in_test_code(finding.site)]
+    diagnostics.extend(_locate(facts.syntax.module, path, findings))
     if suppressions is not None:
         diagnostics = [d for d in diagnostics if d.is_error or not suppressions.suppresses(d.code, d.line)]
     return sorted(set(diagnostics))
 
 
-def _locate(module: cst.Module, path: str, findings: list[Finding], skipped: list[cst.CSTNode]) -> list[Diagnostic]:
-    """Positions for the findings, less those inside `skipped` code (unit tests)."""
+def _locate(module: cst.Module, path: str, findings: list[Finding]) -> list[Diagnostic]:
     if not findings:
         return []
     # Positions cost about two parses of the module, so they are computed only for files with findings.
     positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    skipped_spans = [positions[node] for node in skipped]
     diagnostics = []
     for finding in findings:
         span = positions[finding.node]
-        if any(_within(span, outer) for outer in skipped_spans):
-            continue
         related = tuple(
             Related(positions[node].start.line, positions[node].start.column + 1, message)
             for node, message in finding.related
@@ -93,13 +106,6 @@ def _locate(module: cst.Module, path: str, findings: list[Finding], skipped: lis
             )
         )
     return diagnostics
-
-
-def _within(inner: CodeRange, outer: CodeRange) -> bool:
-    return (outer.start.line, outer.start.column) <= (inner.start.line, inner.start.column) and (
-        inner.end.line,
-        inner.end.column,
-    ) <= (outer.end.line, outer.end.column)
 
 
 def _syntax_error(text: str, path: str, libcst_message: str) -> Diagnostic:

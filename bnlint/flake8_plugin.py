@@ -2,19 +2,43 @@
 
 from __future__ import annotations
 
+import argparse
 import ast
 from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bnlint import __version__
 from bnlint.diagnostic import INTERNAL_ERROR
 from bnlint.engine import check_source
+from bnlint.project import Project
+
+if TYPE_CHECKING:
+    from flake8.options.manager import OptionManager
 
 
 class BnlintChecker:
     name = "bnlint"
     version = __version__
+    # flake8 makes one checker per file; the project lives as long as the process (or the worker, with -j), so a
+    # module imported by many checked files is parsed once.
+    project = Project()
 
     # flake8 passes arguments by parameter name; asking for `tree` makes this a once-per-file plugin.
+    @staticmethod
+    def add_options(manager: OptionManager) -> None:
+        manager.add_option(
+            "--bnlint-project-root",
+            default=None,
+            parse_from_config=True,
+            help="bnlint: a folder to resolve the checked files' imports from, besides each file's own package root",
+        )
+
+    @classmethod
+    def parse_options(cls, options: argparse.Namespace) -> None:
+        root = options.bnlint_project_root
+        cls.project = Project(roots=[Path(root)] if root else ())
+
     def __init__(self, tree: ast.AST, lines: list[str], filename: str) -> None:
         self._lines = lines
         self._filename = filename
@@ -22,7 +46,9 @@ class BnlintChecker:
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         # flake8 loses its whole run when a plugin raises, so nothing may escape from here.
         try:
-            diagnostics = check_source("".join(self._lines), self._filename, honour_noqa=False)
+            diagnostics = check_source(
+                "".join(self._lines), self._filename, honour_noqa=False, project=BnlintChecker.project
+            )
         except Exception as exc:  # flake8 loses its whole run when a plugin raises
             yield 1, 0, f"{INTERNAL_ERROR} internal error: {type(exc).__name__}: {exc} (please report it)", type(self)
             return

@@ -17,7 +17,10 @@ _EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>BN[0-9]{3}(?:\s*,\s*BN[0-9]{3})*)
 
 
 def fixture_files() -> list[Path]:
-    return sorted(FIXTURES.glob("*/*.py")) + sorted(EXAMPLES.glob("*.py"))
+    """Single-file fixtures (`tests/fixtures/bnNNN/`), the files of fixture projects, and the examples."""
+    single = sorted(path for path in FIXTURES.glob("bn*/*.py"))
+    projects = sorted(FIXTURES.glob("projects/**/*.py"))
+    return single + projects + sorted(EXAMPLES.glob("*.py"))
 
 
 def expected_findings(source: str) -> Counter[tuple[int, str]]:

@@ -71,6 +71,17 @@ def test_every_rule_has_buggy_and_clean_fixtures():
                 assert any(code == rule.code for _, code in expected), f"{name} expects no {rule.code}"
 
 
+def test_fixture_projects_cover_both_outcomes():
+    projects = [path for path in (ROOT / "tests" / "fixtures" / "projects").iterdir() if path.is_dir()]
+    for project in projects:
+        expected = [
+            finding for path in project.rglob("*.py") for finding in expected_findings(path.read_text(encoding="utf-8"))
+        ]
+        assert project.name.startswith(("bad_", "ok_")), project.name
+        assert bool(expected) == project.name.startswith("bad_"), project.name
+        assert len(list(project.rglob("*.py"))) >= 2, f"{project.name} is not a multi-file project"
+
+
 def test_the_examples_show_each_mistake_of_the_report():
     buggy = expected_findings((ROOT / "examples" / "train_buggy.py").read_text(encoding="utf-8"))
     assert sorted(code for _, code in buggy) == ["BN002", "BN003", "BN004"]

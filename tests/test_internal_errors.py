@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ast
 
-from bnlint import engine, flake8_plugin
+from bnlint import flake8_plugin, project
 from bnlint.engine import check_source
 from bnlint.flake8_plugin import BnlintChecker
 from bnlint.rules import ALL_RULES, Rule
@@ -40,9 +40,9 @@ def test_the_flake8_plugin_turns_any_exception_into_one_finding(monkeypatch):
 
 
 def test_an_analysis_failure_is_reported_for_that_file_only(monkeypatch):
-    def explode(syntax):
+    def explode(*args):
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(engine, "ModuleFacts", explode)
+    monkeypatch.setattr(project, "ModuleFacts", explode)
     (diagnostic,) = check_source(SOURCE, "train.py")
     assert diagnostic.code == "BN901" and "RecursionError" in diagnostic.message

@@ -65,6 +65,65 @@ def find_argument(arguments: Sequence[ArgumentRef], keyword: str, index: int | N
     return None
 
 
+def slot_argument(
+    function: FunctionInfo, arguments: Sequence[ArgumentRef], implicit: int, bound: dict[str, Found], slot: str
+) -> Found:
+    """The argument a call passes for a slot of `function`.
+
+    A slot is a parameter name, `**name` for a keyword that lands in `**kwargs`, or `*i` for the i-th extra
+    positional argument that lands in `*args`.
+    """
+    if slot.startswith("**"):
+        name = slot[2:]
+        for argument in arguments:
+            if argument.arg.keyword is not None and argument.arg.keyword.value == name and name not in bound:
+                return argument
+        return UNKNOWABLE if any(argument.arg.star == "**" for argument in arguments) else None
+    if slot.startswith("*"):
+        index = int(slot[1:]) + sum(1 for param in function.params if param.kind is ParamKind.POSITIONAL) - implicit
+        position = 0
+        for argument in arguments:
+            if argument.arg.keyword is not None or argument.arg.star == "**":
+                continue
+            if argument.arg.star == "*":
+                return UNKNOWABLE
+            if position == index:
+                return argument
+            position += 1
+        return None
+    return bound.get(slot)
+
+
+def forwarded_slots(
+    caller: FunctionInfo, call_arguments: Sequence[ArgumentRef], index: int | None, keyword: str | None
+) -> tuple[str, ...]:
+    """The slots of `caller` that a call forwards through `*args` / `**kwargs` to a parameter of the callee.
+
+    `index` is the parameter's position among the call's positional arguments and `keyword` its name; the
+    result holds `*i` and / or `**name` where the call passes the caller's own `*args` / `**kwargs` on.
+    """
+    var_positional = next((p.name for p in caller.params if p.kind is ParamKind.VAR_POSITIONAL), None)
+    var_keyword = next((p.name for p in caller.params if p.kind is ParamKind.VAR_KEYWORD), None)
+    slots: list[str] = []
+    explicit = 0
+    for argument in call_arguments:
+        arg = argument.arg
+        if arg.star == "*":
+            if index is not None and index >= explicit and _is_name(arg.value, var_positional):
+                slots.append(f"*{index - explicit}")
+            break
+        if arg.keyword is None and not arg.star:
+            explicit += 1
+    for argument in call_arguments:
+        if argument.arg.star == "**" and keyword is not None and _is_name(argument.value, var_keyword):
+            slots.append(f"**{keyword}")
+    return tuple(slots)
+
+
+def _is_name(node: cst.BaseExpression, name: str | None) -> bool:
+    return name is not None and isinstance(node, cst.Name) and node.value == name
+
+
 def bind_arguments(function: FunctionInfo, arguments: Sequence[ArgumentRef], implicit: int) -> dict[str, Found]:
     """Map each parameter of `function` to its argument; `implicit` leading parameters are filled by the call."""
     positional = [param for param in function.params if param.kind is ParamKind.POSITIONAL][implicit:]

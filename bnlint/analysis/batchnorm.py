@@ -49,6 +49,19 @@ class BatchNormUse:
     mode: ModeSetting
     # Whether the moving-average updates go to the UPDATE_OPS collection (None: cannot tell).
     updates_to_collection: bool | None
+    custom_collections: bool = False
+
+    @property
+    def kinds(self) -> frozenset[BatchNormKind]:
+        kinds = {BatchNormKind.BUILT}
+        if self.custom_collections:
+            kinds.add(BatchNormKind.CUSTOM_COLLECTIONS)
+        collects = self.api.family in (Family.TF_LAYERS, Family.SLIM) and self.updates_to_collection is True
+        if collects and self.fixed_mode is not catalogue.Mode.INFERENCE:
+            kinds.add(BatchNormKind.UPDATES)
+            if self.fixed_mode is None:
+                kinds.add(BatchNormKind.SWITCHABLE)
+        return frozenset(kinds)
 
     @property
     def fixed_mode(self) -> catalogue.Mode | None:
@@ -58,6 +71,17 @@ class BatchNormUse:
         if isinstance(self.mode, ModeArgument) and isinstance(self.mode.flag, Literal):
             return self.api.fixed_mode(self.mode.flag.value)
         return None
+
+
+class BatchNormKind(enum.Enum):
+    """What a batch-norm layer does to the graph, as the rules about statistics care."""
+
+    BUILT = "built"  # it has moving statistics (every batch norm)
+    UPDATES = "updates"  # it adds moving-average updates to UPDATE_OPS (not frozen in inference mode)
+    SWITCHABLE = "switchable"  # it adds them and its mode is not frozen, so some graph reads the statistics
+    # Its variables go to collections of the code's choosing (slim's `variables_collections`), which may make the
+    # moving statistics trainable.
+    CUSTOM_COLLECTIONS = "custom_collections"
 
 
 @dataclass(frozen=True)
@@ -102,6 +126,15 @@ def arg_scope_argument(frames: Sequence[Frame], op: str, keyword: str) -> Found:
     return None
 
 
+def _is_set(found: _Entry | Found) -> bool:
+    """Whether an optional argument is (or may be) given a value other than None."""
+    if found is None:
+        return False
+    if isinstance(found, (ArgumentRef, _Entry)):
+        return literal_value(found.value) != (True, None)
+    return True
+
+
 class _Finder:
     def __init__(self, syntax: ModuleSyntax, resolver: Resolver, contexts: Contexts) -> None:
         self._syntax = syntax
@@ -117,12 +150,15 @@ class _Finder:
                 arg_scope_argument(frames, "slim.batch_norm", api.mode_param), api.mode_param, Origin.ARG_SCOPE
             )
         updates: bool | None = True
-        if api.updates_param is not None:
-            found_updates = find_argument(arguments, api.updates_param, api.updates_index)
-            if found_updates is None:
-                found_updates = arg_scope_argument(frames, "slim.batch_norm", api.updates_param)
-            updates = self._updates(found_updates)
-        return BatchNormUse(api, site, site.node, mode, updates)
+        custom = False
+        if api.family is Family.SLIM:
+            updates = self._updates(self._slim_setting(arguments, frames, *catalogue.SLIM_UPDATES_COLLECTIONS))
+            custom = _is_set(self._slim_setting(arguments, frames, *catalogue.SLIM_VARIABLES_COLLECTIONS))
+        return BatchNormUse(api, site, site.node, mode, updates, custom)
+
+    def _slim_setting(self, arguments: Sequence[ArgumentRef], frames: Sequence[Frame], name: str, index: int) -> Found:
+        found = find_argument(arguments, name, index)
+        return found if found is not None else arg_scope_argument(frames, "slim.batch_norm", name)
 
     def normalizer_use(self, layer: str, site: CallSite, arguments: Sequence[ArgumentRef]) -> BatchNormUse | None:
         frames = self._contexts.frames(site.context.withs)
@@ -138,8 +174,9 @@ class _Finder:
             params = arg_scope_argument(frames, layer, "normalizer_params")
         api = catalogue.SLIM_BATCH_NORM
         mode = self._mode(self._normalizer_setting(params, frames, api.mode_param), api.mode_param, Origin.ARG_SCOPE)
-        updates = self._updates(self._normalizer_setting(params, frames, "updates_collections"))
-        return BatchNormUse(api, site, normalizer.arg, mode, updates)
+        updates = self._updates(self._normalizer_setting(params, frames, catalogue.SLIM_UPDATES_COLLECTIONS[0]))
+        custom = _is_set(self._normalizer_setting(params, frames, catalogue.SLIM_VARIABLES_COLLECTIONS[0]))
+        return BatchNormUse(api, site, normalizer.arg, mode, updates, custom)
 
     def _normalizer_setting(self, params: Found, frames: Sequence[Frame], key: str) -> _Entry | Found:
         if isinstance(params, ArgumentRef):

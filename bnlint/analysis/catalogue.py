@@ -73,8 +73,6 @@ class BatchNormApi:
     mode_param: str
     mode_index: int  # position of the mode among the call's arguments, the inputs being 0
     default_mode: Mode
-    updates_param: str | None = None
-    updates_index: int | None = None
 
     def fixed_mode(self, value: object) -> Mode | None:
         """The mode a literal flag freezes the layer in; None when it freezes nothing (Keras' `training=None`)."""
@@ -109,9 +107,10 @@ SLIM_BATCH_NORM = BatchNormApi(
     mode_param="is_training",
     mode_index=9,
     default_mode=Mode.TRAINING,
-    updates_param="updates_collections",
-    updates_index=8,
 )
+# slim.batch_norm's other arguments the rules read: (keyword, position).
+SLIM_UPDATES_COLLECTIONS = ("updates_collections", 8)
+SLIM_VARIABLES_COLLECTIONS = ("variables_collections", 11)
 KERAS_BATCH_NORM = BatchNormApi(
     display="keras BatchNormalization",
     names=frozenset(
@@ -228,6 +227,7 @@ VARIABLE_SCOPE_REUSE_INDEX = 8
 AUTO_REUSE = "tensorflow.AUTO_REUSE"
 MAKE_TEMPLATE = "tensorflow.make_template"
 GRAPH = "tensorflow.Graph"
+GET_DEFAULT_GRAPH = "tensorflow.get_default_graph"
 RESET_DEFAULT_GRAPH = "tensorflow.reset_default_graph"
 TF_CONSTANT = "tensorflow.constant"
 PARTIAL = "functools.partial"
@@ -239,6 +239,24 @@ CONDITIONALS = {
     "tensorflow.python.framework.smart_cond.smart_cond": (("true_fn",), ("false_fn",)),
     "tensorflow.python.layers.utils.smart_cond": (("true_fn",), ("false_fn",)),
 }
+
+SAVER = "tensorflow.train.Saver"
+# Variable lists without the batch-norm moving statistics, and lists that include them.
+TRAINABLE_VARIABLE_LISTS = frozenset({"tensorflow.trainable_variables", "slim.get_trainable_variables"})
+COMPLETE_VARIABLE_LISTS = frozenset(
+    {
+        "tensorflow.global_variables",
+        "tensorflow.all_variables",
+        "tensorflow.moving_average_variables",
+        "tensorflow.model_variables",
+        "slim.get_variables",
+        "slim.get_model_variables",
+        "slim.get_variables_to_restore",
+    }
+)
+COMPLETE_COLLECTIONS = frozenset(
+    {"GLOBAL_VARIABLES", "VARIABLES", "MOVING_AVERAGE_VARIABLES", "MODEL_VARIABLES", "SAVEABLE_OBJECTS"}
+)
 
 UPDATE_OPS_KEY = "tensorflow.GraphKeys.UPDATE_OPS"
 UPDATE_OPS_STRING = "update_ops"
@@ -273,3 +291,12 @@ def is_known(name: str) -> bool:
         or name == ARG_SCOPE
         or is_tf1_optimizer_class(name)
     )
+
+
+# Packages bnlint knows by their APIs; an import of one is never a module of the checked project, even where a
+# copy of it sits in the same folder (as when linting TensorFlow's own sources).
+FRAMEWORK_PACKAGES = frozenset({"tensorflow", "keras", "tf_keras", "tf_slim", "horovod", "functools"})
+
+
+def is_framework(imported: str) -> bool:
+    return imported.lstrip(".").split(".")[0] in FRAMEWORK_PACKAGES and not imported.startswith(".")

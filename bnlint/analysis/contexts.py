@@ -11,7 +11,7 @@ import libcst as cst
 from bnlint.analysis import catalogue
 from bnlint.analysis.arguments import UNKNOWABLE, ArgumentRef, Found, find_argument
 from bnlint.analysis.resolver import Resolver, literal_value
-from bnlint.analysis.syntax import WithFrame
+from bnlint.analysis.syntax import CallSite, Scope, WithFrame
 from bnlint.analysis.values import DYNAMIC, CallResult, External, Flag, Value, from_framework
 
 
@@ -86,7 +86,7 @@ class Contexts:
         arguments = tuple(ArgumentRef(arg, scope, order) for arg in expression.args)
         func = expression.func
         if isinstance(func, cst.Attribute) and func.attr.value == "as_default":
-            return Frame(FrameKind.GRAPH, with_frame, expression, graph=self._graph_key(func.value, with_frame))
+            return Frame(FrameKind.GRAPH, with_frame, expression, graph=self._graph_key(func.value, scope, order))
         if isinstance(func, cst.Attribute) and func.attr.value == "control_dependencies":
             return Frame(FrameKind.CONTROL_DEPENDENCIES, with_frame, expression, arguments)
         callee = self._resolver.resolve(func, scope, order)
@@ -128,12 +128,29 @@ class Contexts:
             star_keywords=star_keywords,
         )
 
-    def _graph_key(self, receiver: cst.BaseExpression, with_frame: WithFrame) -> object:
-        value: Value = self._resolver.resolve(receiver, with_frame.scope, with_frame.order)
+    def graph_of(self, site: CallSite) -> object:
+        """The graph a call builds into: the innermost `as_default()` block around it (None: the default graph).
+
+        A method call on a graph (`graph.get_collection(...)`) uses that graph wherever it is written.
+        """
+        func = site.node.func
+        if isinstance(func, cst.Attribute) and self._is_graph(func.value, site.scope, site.order):
+            return self._graph_key(func.value, site.scope, site.order)
+        frames = [frame for frame in self.frames(site.context.withs) if frame.kind is FrameKind.GRAPH]
+        return frames[-1].graph if frames else None
+
+    def _is_graph(self, node: cst.BaseExpression, scope: Scope, order: int) -> bool:
+        value = self._resolver.resolve(node, scope, order)
+        return isinstance(value, CallResult) and value.api in (catalogue.GRAPH, catalogue.GET_DEFAULT_GRAPH)
+
+    def _graph_key(self, receiver: cst.BaseExpression, scope: Scope, order: int) -> object:
+        value: Value = self._resolver.resolve(receiver, scope, order)
+        if isinstance(value, CallResult) and value.api == catalogue.GET_DEFAULT_GRAPH:
+            return None
         if isinstance(value, CallResult):
             # `tf.Graph().as_default()` makes a new graph each time; a named graph is the same graph each time.
             return value.call if value.api == catalogue.GRAPH else value.api
         if isinstance(receiver, cst.Name):
-            bindings = self._resolver.lookup(receiver.value, with_frame.scope, with_frame.order)
+            bindings = self._resolver.lookup(receiver.value, scope, order)
             return tuple(id(binding) for binding in bindings) or receiver.value
-        return with_frame
+        return receiver

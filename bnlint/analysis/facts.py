@@ -2,27 +2,92 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from functools import cached_property
+from typing import TYPE_CHECKING, TypeVar
 
 import libcst as cst
 
 from bnlint.analysis import catalogue
-from bnlint.analysis.batchnorm import BatchNormUse, ModeArgument, find_batch_norm_uses
+from bnlint.analysis.batchnorm import BatchNormKind, BatchNormUse, ModeArgument, find_batch_norm_uses
 from bnlint.analysis.calls import CallGraph
+from bnlint.analysis.checkpoints import Checkpoints
 from bnlint.analysis.contexts import Contexts, FrameKind
 from bnlint.analysis.dataflow import ExpressionParts, ResultUses
+from bnlint.analysis.fixpoint import FixpointCache
 from bnlint.analysis.flow import Flows, Reach, guards_at
+from bnlint.analysis.modules import ModuleId, module_id
 from bnlint.analysis.resolver import Resolver
-from bnlint.analysis.syntax import CallSite, ConditionKind, FunctionInfo, ModuleSyntax
+from bnlint.analysis.syntax import CallSite, ConditionKind, FunctionInfo, ModuleSyntax, Scope
 from bnlint.analysis.towers import TowerPair, TowerPairs, Towers
 from bnlint.analysis.training import TrainOps
-from bnlint.analysis.values import External, Parameter
+from bnlint.analysis.values import DYNAMIC, UNKNOWN, External, Flag, ModuleRef, Parameter, Value
+
+if TYPE_CHECKING:
+    from bnlint.project import Project
+
+T = TypeVar("T")
 
 
 class ModuleFacts:
-    def __init__(self, syntax: ModuleSyntax) -> None:
+    """One module's facts; with a project, names imported from its other modules resolve into them."""
+
+    def __init__(self, syntax: ModuleSyntax, module: ModuleId | None = None, project: Project | None = None) -> None:
         self.syntax = syntax
-        self.resolver = Resolver(syntax)
+        self.module = module
+        self.project = project
+        self.resolver = Resolver(syntax, self if project is not None else None)
+        self._local = FixpointCache()
+
+    # -- links to the other modules of the project (the resolver's ModuleLinks) -------------------------------
+
+    def resolve_import(self, imported: str) -> Value | None:
+        if self.project is None or self.module is None:
+            return None
+        name = self.project.absolute_name(self.module, imported)
+        parts = name.split(".") if name else []
+        for count in range(len(parts), 0, -1):
+            path = self.project.locate(self.module, ".".join(parts[:count]))
+            if path is not None:
+                value: Value = ModuleRef(path)
+                for attr in parts[count:]:
+                    value = self.resolver.attribute(value, attr)
+                return value
+        return UNKNOWN if imported.startswith(".") else None
+
+    def module_member(self, module: ModuleRef, attr: str) -> Value:
+        if self.project is None:
+            return UNKNOWN
+        target = module_id(module.path)
+        if target.is_package:
+            submodule = self.project.find_module(target.root, f"{target.name}.{attr}")
+            if submodule is not None:
+                return ModuleRef(submodule)
+        facts = self.project.facts(module.path)
+        return facts.resolver.module_level(attr) if facts is not None else UNKNOWN
+
+    def module_flag(self, module: ModuleRef, name: str) -> Flag:
+        facts = self.project.facts(module.path) if self.project is not None else None
+        return facts.resolver.module_flag(name) if facts is not None else DYNAMIC
+
+    def resolver_for(self, scope: Scope) -> Resolver | None:
+        owner = self.project.owner(scope) if self.project is not None else None
+        return owner.resolver if owner is not None else None
+
+    def facts_for(self, function: FunctionInfo) -> ModuleFacts:
+        """The facts of the module that defines `function`."""
+        owner = self.project.owner(function.scope) if self.project is not None else None
+        return owner if owner is not None else self
+
+    def _foreign(self, function: FunctionInfo) -> ModuleFacts | None:
+        owner = self.facts_for(function)
+        return owner if owner is not self else None
+
+    def once(self, name: Hashable, compute: Callable[[], T], default: T) -> T:
+        """Compute a fact that may ask other modules, once; modules that import each other reach a fixpoint."""
+        if self.project is None:
+            return self._local.once(name, compute, default)
+        return self.project.facts_cache.once((self.syntax.scope, name), compute, default)
 
     @cached_property
     def calls(self) -> CallGraph:
@@ -63,58 +128,133 @@ class ModuleFacts:
     def batch_norm_uses(self) -> list[BatchNormUse]:
         return find_batch_norm_uses(self.syntax, self.resolver, self.calls, self.contexts)
 
-    @cached_property
-    def mode_wrappers(self) -> dict[tuple[FunctionInfo, str], list[Reach]]:
-        """Parameters that reach a batch-norm mode, with the uses they reach."""
+    @property
+    def mode_wrappers(self) -> dict[tuple[FunctionInfo, tuple[str, ...]], list[Reach]]:
+        """Slots of functions that reach a batch-norm mode, with the uses they reach.
+
+        Wrappers of other modules that this module calls are included, so its calls of them can be checked.
+        """
+        return self.once("mode_wrappers", self._mode_wrappers, {})
+
+    def _mode_wrappers(self) -> dict[tuple[FunctionInfo, tuple[str, ...]], list[Reach]]:
         direct = [
-            Reach(use.mode.flag.function, use.mode.flag.name, use, guards_at(use.site))
+            Reach(flag.function, (flag.name,), use, guards_at(use.site), (flag.function, flag.name))
             for use in self.batch_norm_uses
-            if isinstance(use.mode, ModeArgument) and isinstance(use.mode.flag, Parameter)
+            if isinstance(use.mode, ModeArgument) and isinstance(flag := use.mode.flag, Parameter)
         ]
+        for function in {call.function for call in self.calls.user_calls}:
+            owner = self._foreign(function)
+            if owner is not None:
+                direct += owner.wrapper_reaches.get(function, [])
         return self.flows.propagate(direct)
+
+    @property
+    def wrapper_reaches(self) -> dict[FunctionInfo, list[Reach]]:
+        """The mode wrappers defined in this module, by function, as other modules see them."""
+        return self.once("wrapper_reaches", self._wrapper_reaches, {})
+
+    def _wrapper_reaches(self) -> dict[FunctionInfo, list[Reach]]:
+        by_function: dict[FunctionInfo, list[Reach]] = {}
+        for (function, _), reaches in self.mode_wrappers.items():
+            if self.facts_for(function) is self:
+                by_function.setdefault(function, []).extend(reaches)
+        return by_function
+
+    def mode_parameters(self, function: FunctionInfo) -> set[str]:
+        """The named parameters of a function (of any module) that reach a batch-norm mode."""
+        owner = self.facts_for(function)
+        return {
+            slot for reach in owner.wrapper_reaches.get(function, []) for slot in reach.slots if slot.isidentifier()
+        }
+
+    @property
+    def batch_norm_kinds(self) -> dict[FunctionInfo, frozenset[BatchNormKind]]:
+        """What batch norm each function of this module builds, itself or through the functions it calls."""
+        return self.once("batch_norm_kinds", self._batch_norm_kinds, {})
+
+    def _batch_norm_kinds(self) -> dict[FunctionInfo, frozenset[BatchNormKind]]:
+        kinds: dict[FunctionInfo, frozenset[BatchNormKind]] = {}
+        changed = True
+        while changed:
+            changed = False
+            for function, sites in self.sites_of.items():
+                if function is None:
+                    continue
+                found = frozenset().union(*(self._site_kinds(site, kinds) for site in sites))
+                if found != kinds.get(function, frozenset()):
+                    kinds[function] = found
+                    changed = True
+        return kinds
+
+    def site_batch_norm(self, site: CallSite) -> frozenset[BatchNormKind]:
+        """What batch norm a call builds: its own, or that of the function it calls (in any module)."""
+        return self._site_kinds(site, self.batch_norm_kinds)
+
+    def _site_kinds(
+        self, site: CallSite, kinds: dict[FunctionInfo, frozenset[BatchNormKind]]
+    ) -> frozenset[BatchNormKind]:
+        found = self.batch_norm_at.get(site, frozenset())
+        call = self.calls.user_call_at.get(site)
+        if call is not None:
+            owner = self.facts_for(call.function)
+            callee = kinds if owner is self else owner.batch_norm_kinds
+            found = found | callee.get(call.function, frozenset())
+        return found
+
+    def first_batch_norm(self, kind: BatchNormKind) -> cst.CSTNode | None:
+        """Where this module first builds batch norm of a kind: the layer, or the call of the function that does."""
+        sites = sorted((site for site in self.syntax.calls if kind in self.site_batch_norm(site)), key=_order)
+        if not sites:
+            return None
+        uses = [use for use in self.batch_norm_uses if use.site is sites[0]]
+        return uses[0].anchor if uses else sites[0].node
+
+    @cached_property
+    def batch_norm_at(self) -> dict[CallSite, frozenset[BatchNormKind]]:
+        uses: dict[CallSite, frozenset[BatchNormKind]] = {}
+        for use in self.batch_norm_uses:
+            uses[use.site] = uses.get(use.site, frozenset()) | use.kinds
+        return uses
 
     @cached_property
     def train_ops(self) -> TrainOps:
-        return TrainOps(
-            self.resolver, self.calls, self.contexts, self.expression_parts, self.result_uses, self.enclosing
-        )
+        return TrainOps(self)
+
+    @cached_property
+    def checkpoints(self) -> Checkpoints:
+        return Checkpoints(self)
 
     @cached_property
     def towers(self) -> Towers:
-        return Towers(self.resolver, self.calls, self.contexts, self.flows, self.enclosing, self.sites_of)
+        return Towers(self)
 
     @cached_property
     def tower_pairs(self) -> list[TowerPair]:
-        mode_params: dict[FunctionInfo, set[str]] = {}
-        for function, param in self.mode_wrappers:
-            mode_params.setdefault(function, set()).add(param)
-        finder = TowerPairs(
-            self.towers,
-            self.contexts,
-            self.flows,
-            self.result_uses,
-            mode_params,
-            self.enclosing,
-            self.sites_of,
-            self.resolver,
-        )
-        return finder.find(self.calls)
+        return TowerPairs(self).find(self.calls)
 
     @cached_property
-    def test_code(self) -> list[cst.CSTNode]:
-        """Unit tests, which build batch norm in a fixed mode on purpose: `TestCase` classes, pytest functions."""
-        nodes: list[cst.CSTNode] = [
-            cls.node
+    def _test_scopes(self) -> set[Scope]:
+        scopes = {
+            cls.scope
             for cls in self.syntax.classes
             if any(name.endswith("TestCase") for name in self.resolver.external_bases(cls))
-        ]
+        }
         if "pytest" in self.syntax.scope.bindings:
-            nodes += [
-                function.node
+            scopes |= {
+                function.scope
                 for function in self.syntax.functions
                 if function.name.startswith("test") and function.scope.parent is self.syntax.scope
-            ]
-        return nodes
+            }
+        return scopes
+
+    def in_test_code(self, site: CallSite) -> bool:
+        """Unit tests build batch norm in a fixed mode on purpose: `TestCase` classes, pytest test functions."""
+        scope: Scope | None = site.scope
+        while scope is not None:
+            if scope in self._test_scopes:
+                return True
+            scope = scope.parent
+        return False
 
     def in_complementary_branches(self, first: CallSite, second: CallSite) -> bool:
         """Whether the two calls sit in opposite branches of one condition (`if`/`else`, `tf.cond`)."""
@@ -165,6 +305,10 @@ class ModuleFacts:
         return any(
             frame.kind in (FrameKind.ARG_SCOPE, FrameKind.UNKNOWN) for frame in self.contexts.frames(site.context.withs)
         )
+
+
+def _order(site: CallSite) -> int:
+    return site.order
 
 
 def _named_function(function: FunctionInfo | None) -> FunctionInfo | None:

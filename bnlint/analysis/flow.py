@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from bnlint.analysis.arguments import ArgumentRef
+from bnlint.analysis.arguments import UNKNOWABLE, ArgumentRef, Found, forwarded_slots, slot_argument
 from bnlint.analysis.calls import CallGraph, UserCall
 from bnlint.analysis.resolver import Resolver, literal_value
-from bnlint.analysis.syntax import CallSite, ConditionKind, FunctionInfo, Scope
+from bnlint.analysis.syntax import CallSite, ConditionKind, FunctionInfo, ParamKind, Scope
 from bnlint.analysis.values import DYNAMIC, Flag, Literal, Parameter
 
 _UNDECIDED = object()
@@ -41,12 +41,18 @@ class Guard:
 
 @dataclass(frozen=True)
 class Reach:
-    """Parameter `param` of `function` flows into `sink` when all `guards` hold."""
+    """A slot of `function` flows into `sink` when all `guards` hold.
+
+    `slots` are the ways a caller passes the value: a parameter name, and where the function forwards its
+    `*args` / `**kwargs` on, `*i` / `**name` (the first one a call fills wins). `default` names the parameter
+    whose default applies when a call fills none of them.
+    """
 
     function: FunctionInfo
-    param: str
+    slots: tuple[str, ...]
     sink: object
     guards: tuple[Guard, ...]
+    default: tuple[FunctionInfo, str]
 
 
 def guards_at(site: CallSite) -> tuple[Guard, ...]:
@@ -64,34 +70,64 @@ class Flows:
         self._calls = calls
         self._parameter_flags: dict[CallSite, dict[tuple[FunctionInfo, str], Flag]] = {}
 
-    def propagate(self, direct: Iterable[Reach]) -> dict[tuple[FunctionInfo, str], list[Reach]]:
-        """Every (function, parameter) that reaches a sink, directly or through calls of other functions."""
-        reaches: dict[tuple[FunctionInfo, str], list[Reach]] = {}
-        seen: set[tuple[FunctionInfo, str, int]] = set()
+    def propagate(self, direct: Iterable[Reach]) -> dict[tuple[FunctionInfo, tuple[str, ...]], list[Reach]]:
+        """Every (function, slots) that reaches a sink, directly or through calls in this module."""
+        reaches: dict[tuple[FunctionInfo, tuple[str, ...]], list[Reach]] = {}
+        seen: set[tuple[FunctionInfo, tuple[str, ...], int]] = set()
         work = list(direct)
         while work:
             reach = work.pop()
-            key = (reach.function, reach.param, id(reach.sink))
+            key = (reach.function, reach.slots, id(reach.sink))
             if key in seen:
                 continue
             seen.add(key)
-            reaches.setdefault((reach.function, reach.param), []).append(reach)
+            reaches.setdefault((reach.function, reach.slots), []).append(reach)
             for call in self._calls.calls_of.get(reach.function, ()):
                 outer = self._through(call, reach)
                 if outer is not None:
                     work.append(outer)
         return reaches
 
+    def slot_argument(self, call: UserCall, slots: tuple[str, ...]) -> Found:
+        """What a call passes for a reach's slots: the first filled one, UNKNOWABLE, or None when it fills none."""
+        unknowable = False
+        for slot in slots:
+            found = slot_argument(call.function, call.arguments, call.implicit, call.bound, slot)
+            if isinstance(found, ArgumentRef):
+                return found
+            unknowable = unknowable or found is UNKNOWABLE
+        return UNKNOWABLE if unknowable else None
+
     def _through(self, call: UserCall, reach: Reach) -> Reach | None:
-        argument = call.bound.get(reach.param)
-        if not isinstance(argument, ArgumentRef):
-            return None
-        flag = self._resolver.flag(argument.value, argument.scope, argument.order)
-        if not isinstance(flag, Parameter):
-            return None
-        substitutions = self.parameter_flags(call)
-        guards = tuple(guard.with_substitutions(substitutions) for guard in reach.guards) + guards_at(call.site)
-        return Reach(flag.function, flag.name, reach.sink, guards)
+        caller = call.site.function
+        argument = self.slot_argument(call, reach.slots)
+        guards = tuple(guard.with_substitutions(self.parameter_flags(call)) for guard in reach.guards)
+        guards += guards_at(call.site)
+        if isinstance(argument, ArgumentRef):
+            flag = self._resolver.flag(argument.value, argument.scope, argument.order)
+            if not isinstance(flag, Parameter):
+                return None
+            return Reach(flag.function, (flag.name,), reach.sink, guards, (flag.function, flag.name))
+        if argument is UNKNOWABLE and caller is not None:
+            slots = self._forwarded(call, caller, reach.slots)
+            if slots:
+                return Reach(caller, slots, reach.sink, guards, reach.default)
+        return None
+
+    def _forwarded(self, call: UserCall, caller: FunctionInfo, slots: tuple[str, ...]) -> tuple[str, ...]:
+        """The caller's `*args` / `**kwargs` slots through which the call forwards the callee's slots."""
+        forwarded: list[str] = []
+        for slot in slots:
+            if slot.startswith("**"):
+                index, keyword = None, slot[2:]
+            elif slot.startswith("*"):
+                index, keyword = int(slot[1:]) + _named_positionals(call), None
+            else:
+                param = call.function.param(slot)
+                index = param.index - call.implicit if param is not None and param.index is not None else None
+                keyword = slot
+            forwarded += forwarded_slots(caller, call.arguments, index, keyword)
+        return tuple(dict.fromkeys(forwarded))
 
     def parameter_flags(self, call: UserCall) -> dict[tuple[FunctionInfo, str], Flag]:
         """What the call passes for each parameter of the called function, defaults included."""
@@ -101,6 +137,11 @@ class Flows:
                 for name, argument in call.bound.items()
             }
         return self._parameter_flags[call.site]
+
+    def default_flag(self, default: tuple[FunctionInfo, str]) -> Flag:
+        """The flag a parameter's default gives."""
+        function, name = default
+        return self.argument_flag(function, name, None)
 
     def argument_flag(self, function: FunctionInfo, name: str, argument: object) -> Flag:
         if isinstance(argument, ArgumentRef):
@@ -183,3 +224,8 @@ def _compare(operator: cst.BaseCompOp, left: object, right: object) -> object:
     if isinstance(operator, cst.NotEqual):
         return left != right
     return _UNDECIDED
+
+
+def _named_positionals(call: UserCall) -> int:
+    """How many positional arguments of the call fill named parameters (the rest land in `*args`)."""
+    return sum(1 for param in call.function.params if param.kind is ParamKind.POSITIONAL) - call.implicit

@@ -7,6 +7,8 @@ real TensorFlow code; this resolver only looks at the names a rule asks about.
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
+from typing import Protocol
 
 import libcst as cst
 
@@ -24,6 +26,7 @@ from bnlint.analysis.values import (
     Instance,
     Literal,
     Member,
+    ModuleRef,
     Parameter,
     Partial,
     Template,
@@ -51,14 +54,37 @@ def literal_value(node: cst.BaseExpression) -> tuple[bool, object]:
     return False, None
 
 
+class ModuleLinks(Protocol):
+    """What a resolver needs from the project around its module."""
+
+    def resolve_import(self, imported: str) -> Value | None:
+        """The project module or member an import names; None when it is not in the project."""
+
+    def module_member(self, module: ModuleRef, attr: str) -> Value:
+        """A submodule, or the value of a module-level name, of a project module."""
+
+    def resolver_for(self, scope: Scope) -> Resolver | None:
+        """The resolver of the module that owns `scope`."""
+
+    def module_flag(self, module: ModuleRef, name: str) -> Flag:
+        """The flag a module-level name of a project module gives."""
+
+
 class Resolver:
-    def __init__(self, syntax: ModuleSyntax) -> None:
+    def __init__(self, syntax: ModuleSyntax, links: ModuleLinks | None = None) -> None:
         self._syntax = syntax
+        self._links = links
         self._binding_values: dict[Binding, Value] = {}
         self._binding_flags: dict[Binding, Flag] = {}
         # Bindings being evaluated: meeting one again means a cycle (`x = x.y`), which resolves to nothing.
         self._values_in_progress: set[Binding] = set()
         self._flags_in_progress: set[Binding] = set()
+
+    def _for(self, scope: Scope) -> Resolver:
+        """The resolver of the module that owns `scope`: a name is resolved in the module where it is written."""
+        if self._links is None or scope.module is self._syntax.scope:
+            return self
+        return self._links.resolver_for(scope) or self
 
     # -- scopes ----------------------------------------------------------------------------------------------
 
@@ -68,6 +94,9 @@ class Resolver:
         In the use's own function, only bindings made before `order` count when there are any (so that
         `tf = tf.compat.v1` reads the import); from an enclosing scope every binding counts.
         """
+        owner = self._for(scope)
+        if owner is not self:
+            return owner.lookup(name, scope, order)
         current: Scope | None = scope.module if name in scope.global_names else scope
         local = True
         in_function = False
@@ -93,10 +122,13 @@ class Resolver:
     # -- references ------------------------------------------------------------------------------------------
 
     def resolve(self, node: cst.BaseExpression, scope: Scope, order: int | None = None) -> Value:
+        owner = self._for(scope)
+        if owner is not self:
+            return owner.resolve(node, scope, order)
         if isinstance(node, cst.Name):
             return self._resolve_name(node.value, scope, order)
         if isinstance(node, cst.Attribute):
-            return self._attribute(self.resolve(node.value, scope, order), node.attr.value)
+            return self.attribute(self.resolve(node.value, scope, order), node.attr.value)
         if isinstance(node, cst.Call):
             return self._call_result(node, scope, order)
         if isinstance(node, cst.Lambda):
@@ -117,6 +149,10 @@ class Resolver:
             return UNKNOWN
         return self._agreed(bindings)
 
+    def module_level(self, name: str) -> Value:
+        """What a module-level name of this module refers to, as another module importing it sees it."""
+        return self._resolve_name(name, self._syntax.scope, None)
+
     def _agreed(self, bindings: list[Binding]) -> Value:
         """The value every binding gives, or UNKNOWN; stops at the first that disagrees."""
         first = self.binding_value(bindings[0])
@@ -125,6 +161,9 @@ class Resolver:
         return first if all(self.binding_value(binding) == first for binding in bindings[1:]) else UNKNOWN
 
     def binding_value(self, binding: Binding) -> Value:
+        owner = self._for(binding.scope)
+        if owner is not self:
+            return owner.binding_value(binding)
         if binding in self._binding_values:
             return self._binding_values[binding]
         if binding in self._values_in_progress:
@@ -141,6 +180,10 @@ class Resolver:
         kind = binding.kind
         if kind is BindingKind.IMPORT:
             assert binding.imported is not None
+            if not catalogue.is_framework(binding.imported) and self._links is not None:
+                in_project = self._links.resolve_import(binding.imported)
+                if in_project is not None:
+                    return in_project
             if binding.imported.startswith("."):
                 return UNKNOWN
             return External(catalogue.canonical(binding.imported))
@@ -170,7 +213,9 @@ class Resolver:
                 return UNKNOWN
         return FunctionRef(function, bound=bound and not function.is_staticmethod)
 
-    def _attribute(self, owner: Value, attr: str) -> Value:
+    def attribute(self, owner: Value, attr: str) -> Value:
+        if isinstance(owner, ModuleRef):
+            return self._links.module_member(owner, attr) if self._links is not None else UNKNOWN
         if isinstance(owner, External):
             return External(catalogue.canonical(f"{owner.name}.{attr}"))
         if isinstance(owner, Instance):
@@ -184,6 +229,9 @@ class Resolver:
     def member_of_class(
         self, cls: ClassInfo, attr: str, bound: bool, seen: frozenset[ClassInfo] = frozenset()
     ) -> Value:
+        owner = self._for(cls.scope)
+        if owner is not self:
+            return owner.member_of_class(cls, attr, bound, seen)
         if cls in seen:
             return UNKNOWN
         method = cls.methods.get(attr)
@@ -240,24 +288,16 @@ class Resolver:
 
     def flag(self, node: cst.BaseExpression, scope: Scope, order: int | None = None) -> Flag:
         """What a mode or reuse argument evaluates to, as far as the source tells."""
+        owner = self._for(scope)
+        if owner is not self:
+            return owner.flag(node, scope, order)
         is_literal, value = literal_value(node)
         if is_literal:
             return Literal(value, node)
         if isinstance(node, cst.Name):
-            bindings = self.lookup(node.value, scope, order)
-            if not bindings:
-                return DYNAMIC
-            first = self._binding_flag(bindings[0])
-            if first is DYNAMIC:
-                return DYNAMIC  # whatever the other bindings say, the name is not one known value
-            rest = (self._binding_flag(binding) for binding in bindings[1:])
-            if isinstance(first, Literal):
-                same = all(isinstance(flag, Literal) and flag.value == first.value for flag in rest)
-                return Literal(first.value, first.node, constant=node.value) if same else DYNAMIC
-            return first if all(flag == first for flag in rest) else DYNAMIC
+            return self._agreed_flag(self.lookup(node.value, scope, order), node.value)
         if isinstance(node, cst.Attribute):
-            value = self.resolve(node, scope, order)
-            return value if isinstance(value, External) else DYNAMIC
+            return self._attribute_flag(node, scope, order)
         if (
             isinstance(node, cst.Call)
             and node.args
@@ -268,7 +308,55 @@ class Resolver:
                 return Literal(value, node)
         return DYNAMIC
 
+    def _agreed_flag(self, bindings: Sequence[Binding], name: str) -> Flag:
+        """The flag every binding of a name gives; DYNAMIC when they disagree or there is none."""
+        if not bindings:
+            return DYNAMIC
+        first = self._binding_flag(bindings[0])
+        if first is DYNAMIC:
+            return DYNAMIC  # whatever the other bindings say, the name is not one known value
+        rest = (self._binding_flag(binding) for binding in bindings[1:])
+        if isinstance(first, Literal):
+            same = all(isinstance(flag, Literal) and flag.value == first.value for flag in rest)
+            return Literal(first.value, first.node, constant=name) if same else DYNAMIC
+        return first if all(flag == first for flag in rest) else DYNAMIC
+
+    def _attribute_flag(self, node: cst.Attribute, scope: Scope, order: int | None) -> Flag:
+        """`tf.AUTO_REUSE`; `self.is_training` set from a constructor parameter; `Config.IS_TRAINING`."""
+        owner = self.resolve(node.value, scope, order)
+        attr = node.attr.value
+        if isinstance(owner, (Instance, ClassRef)):
+            return self.class_attribute_flag(owner.cls, attr, frozenset())
+        if isinstance(owner, ModuleRef) and self._links is not None:
+            return self._links.module_flag(owner, attr)
+        value = self.attribute(owner, attr)
+        return value if isinstance(value, External) else DYNAMIC
+
+    def class_attribute_flag(self, cls: ClassInfo, attr: str, seen: frozenset[ClassInfo]) -> Flag:
+        owner = self._for(cls.scope)
+        if owner is not self:
+            return owner.class_attribute_flag(cls, attr, seen)
+        instance = cls.attributes.get(attr, [])
+        bindings = instance + cls.scope.bindings.get(attr, [])
+        if bindings or cls in seen:
+            flag = self._agreed_flag(bindings, attr)
+            # Code anywhere may set an object's attribute, so a constant stored on the instance is not one known
+            # value; a constructor parameter stored there is still the flag the caller passed.
+            return DYNAMIC if instance and isinstance(flag, Literal) else flag
+        for base in cls.node.bases:
+            parent = self.resolve(base.value, cls.scope.parent or cls.scope)
+            if isinstance(parent, ClassRef):
+                return self.class_attribute_flag(parent.cls, attr, seen | {cls})
+        return DYNAMIC
+
+    def module_flag(self, name: str) -> Flag:
+        """The flag a module-level name of this module gives, as another module importing it sees it."""
+        return self._agreed_flag(self._syntax.scope.bindings.get(name, []), name)
+
     def _binding_flag(self, binding: Binding) -> Flag:
+        owner = self._for(binding.scope)
+        if owner is not self:
+            return owner._binding_flag(binding)
         if binding in self._binding_flags:
             return self._binding_flags[binding]
         if binding in self._flags_in_progress:
@@ -287,6 +375,12 @@ class Resolver:
             value = self._parameter_value(binding.function, binding.name)
             return value if isinstance(value, Parameter) else DYNAMIC
         if binding.kind is BindingKind.IMPORT:
+            assert binding.imported is not None
+            if self._links is not None and not catalogue.is_framework(binding.imported):
+                module, _, name = binding.imported.rpartition(".")
+                target = self._links.resolve_import(module) if module else None
+                if isinstance(target, ModuleRef):
+                    return self._links.module_flag(target, name)  # `from config import IS_TRAINING`
             value = self.binding_value(binding)
             return value if isinstance(value, External) else DYNAMIC
         if (

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from bnlint.analysis import catalogue
 from bnlint.analysis.arguments import ArgumentRef, find_argument
 from bnlint.analysis.calls import CallGraph, UserCall
-from bnlint.analysis.contexts import Contexts, FrameKind
-from bnlint.analysis.dataflow import ResultUses
-from bnlint.analysis.flow import Flows
-from bnlint.analysis.resolver import Resolver, literal_value
+from bnlint.analysis.contexts import FrameKind
+from bnlint.analysis.resolver import literal_value
 from bnlint.analysis.syntax import BindingKind, CallSite, FunctionInfo
 from bnlint.analysis.values import DYNAMIC, External, Flag, Literal, Parameter
+
+if TYPE_CHECKING:
+    from bnlint.analysis.facts import ModuleFacts
 
 
 @dataclass(frozen=True)
@@ -42,26 +44,22 @@ def reuses(flag: Flag | None) -> bool | None:
 
 
 class Towers:
-    def __init__(
-        self,
-        resolver: Resolver,
-        calls: CallGraph,
-        contexts: Contexts,
-        flows: Flows,
-        enclosing: dict[CallSite, FunctionInfo | None],
-        sites_of: dict[FunctionInfo | None, list[CallSite]],
-    ) -> None:
-        self._resolver = resolver
-        self._calls = calls
-        self._contexts = contexts
-        self._flows = flows
-        self._enclosing = enclosing
-        self._sites_of = sites_of
-        self.builders = self._builders()
+    def __init__(self, facts: ModuleFacts) -> None:
+        self._facts = facts
+        self._resolver = facts.resolver
+        self._calls = facts.calls
+        self._contexts = facts.contexts
+        self._flows = facts.flows
+        self._enclosing = facts.enclosing
+        self._sites_of = facts.sites_of
         self._reuse: dict[FunctionInfo, Reuse] = {}
 
+    @property
+    def builders(self) -> set[FunctionInfo]:
+        """Functions of this module that create variables, themselves or through functions they call."""
+        return self._facts.once("builders", self._builders, set())
+
     def _builders(self) -> set[FunctionInfo]:
-        """Functions that create variables, themselves or through functions they call."""
         builders = {
             function
             for function, sites in self._sites_of.items()
@@ -74,7 +72,7 @@ class Towers:
             for call in self._calls.user_calls:
                 caller = self._enclosing[call.site]
                 if (
-                    call.function in builders
+                    (call.function in builders or self._foreign_builder(call.function))
                     and caller is not None
                     and caller not in builders
                     and not self._in_own_graph(call.site)
@@ -82,6 +80,10 @@ class Towers:
                     builders.add(caller)
                     changed = True
         return builders
+
+    def _foreign_builder(self, function: FunctionInfo) -> bool:
+        owner = self._facts.facts_for(function)
+        return owner is not self._facts and function in owner.towers.builders
 
     def _in_own_graph(self, site: CallSite) -> bool:
         """The call runs in a graph its function creates (`with tf.Graph().as_default():`), new on every call."""
@@ -111,9 +113,12 @@ class Towers:
         return self._resolver.qualified_name(layer.value, layer.scope, layer.order) in catalogue.VARIABLE_CREATORS
 
     def builds_variables(self, call: UserCall) -> bool:
-        return call.function in self.builders
+        return call.function in self.builders or self._foreign_builder(call.function)
 
     def reuse(self, function: FunctionInfo) -> Reuse:
+        owner = self._facts.facts_for(function)
+        if owner is not self._facts:
+            return owner.towers.reuse(function)
         if function not in self._reuse:
             self._reuse[function] = NO_REUSE  # a recursive builder adds nothing to itself
             self._reuse[function] = self._compute_reuse(function)
@@ -138,7 +143,7 @@ class Towers:
         flags: list[Flag] = []
         creates = self._creates_variables(site)
         user_call = self._calls.user_call_at.get(site)
-        user_calls = [user_call] if user_call is not None and user_call.function in self.builders else []
+        user_calls = [user_call] if user_call is not None and self.builds_variables(user_call) else []
         if not creates and not user_calls:
             return flags
         for frame in self._contexts.frames(site.context.withs):
@@ -179,25 +184,15 @@ class TowerPair:
 class TowerPairs:
     """Finds second towers: each later call of a builder in the same body, compared with every earlier one."""
 
-    def __init__(
-        self,
-        towers: Towers,
-        contexts: Contexts,
-        flows: Flows,
-        results: ResultUses,
-        mode_params: dict[FunctionInfo, set[str]],
-        enclosing: dict[CallSite, FunctionInfo | None],
-        sites_of: dict[FunctionInfo | None, list[CallSite]],
-        resolver: Resolver,
-    ) -> None:
-        self._towers = towers
-        self._contexts = contexts
-        self._flows = flows
-        self._results = results
-        self._mode_params = mode_params
-        self._enclosing = enclosing
-        self._sites_of = sites_of
-        self._resolver = resolver
+    def __init__(self, facts: ModuleFacts) -> None:
+        self._facts = facts
+        self._towers = facts.towers
+        self._contexts = facts.contexts
+        self._flows = facts.flows
+        self._results = facts.result_uses
+        self._enclosing = facts.enclosing
+        self._sites_of = facts.sites_of
+        self._resolver = facts.resolver
         self._barrier_orders: dict[FunctionInfo | None, list[int]] = {}
 
     def find(self, calls: CallGraph) -> list[TowerPair]:
@@ -226,7 +221,7 @@ class TowerPairs:
             return None  # checked first: it settles the most pairs, those of a stack of layers
         first_flags = self._flows.parameter_flags(first)
         second_flags = self._flows.parameter_flags(second)
-        mode_params = self._mode_params.get(first.function, set())
+        mode_params = self._facts.mode_parameters(first.function)
         reuse_params = self._towers.reuse(first.function).params
         modes_differ = any(
             _differ(first_flags.get((first.function, name)), second_flags.get((second.function, name)))
@@ -318,7 +313,7 @@ class TowerPairs:
         Other arguments are the data each tower runs on; booleans are what a training and a validation tower
         differ in.
         """
-        ignored = self._mode_params.get(call.function, set()) | self._towers.reuse(call.function).params
+        ignored = self._facts.mode_parameters(call.function) | self._towers.reuse(call.function).params
         settings: dict[str, object] = {}
         for (_, name), flag in self._flows.parameter_flags(call).items():
             setting = _setting(flag)

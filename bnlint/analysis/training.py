@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from bnlint.analysis import catalogue
 from bnlint.analysis.arguments import ArgumentRef, find_argument
-from bnlint.analysis.calls import CallGraph, UserCall
-from bnlint.analysis.contexts import Contexts, Frame, FrameKind
-from bnlint.analysis.dataflow import ExpressionParts, ResultUses
-from bnlint.analysis.resolver import Resolver, literal_value
+from bnlint.analysis.calls import UserCall
+from bnlint.analysis.contexts import Frame, FrameKind
+from bnlint.analysis.resolver import literal_value
 from bnlint.analysis.syntax import Binding, BindingKind, CallSite, FunctionInfo, Scope
 from bnlint.analysis.values import CallResult, External, Literal, Member, Value, from_framework
+
+if TYPE_CHECKING:
+    from bnlint.analysis.facts import ModuleFacts
 
 
 class Taint(enum.IntEnum):
@@ -32,33 +36,35 @@ _Env = frozenset[tuple[tuple[FunctionInfo, str], Taint]]
 @dataclass(frozen=True)
 class TrainOp:
     site: CallSite
-    method: str  # minimize / apply_gradients
+    label: str  # `minimize()`, `apply_gradients()`, or the helper of another module that returns the op
     gradients: ArgumentRef | None  # the loss or the gradients the op is built from
 
 
 class TrainOps:
-    def __init__(
-        self,
-        resolver: Resolver,
-        calls: CallGraph,
-        contexts: Contexts,
-        parts: ExpressionParts,
-        results: ResultUses,
-        enclosing: dict[CallSite, FunctionInfo | None],
-    ) -> None:
-        self._resolver = resolver
-        self._calls = calls
-        self._contexts = contexts
-        self._parts = parts
-        self._results = results
-        self._enclosing = enclosing
+    def __init__(self, facts: ModuleFacts) -> None:
+        self._facts = facts
+        self._resolver = facts.resolver
+        self._calls = facts.calls
+        self._contexts = facts.contexts
+        self._parts = facts.expression_parts
+        self._results = facts.result_uses
+        self._enclosing = facts.enclosing
         self._binding_taints: dict[tuple[Binding, _Env], Taint] = {}
         self._entered: list[FunctionInfo] = []
         self._dependent_bindings: dict[Binding, bool] = {}
-        self.train_ops = [op for site, callee in calls.callee.items() if (op := self._train_op(site, callee))]
-        self.grouping_sites = [site for site in calls.callee if self._groups_update_ops(site)]
+        self.grouping_sites = [site for site in self._calls.callee if self._groups_update_ops(site)]
 
     # -- what is a train op ----------------------------------------------------------------------------------
+
+    @cached_property
+    def train_ops(self) -> list[TrainOp]:
+        """Optimizer calls of this module, and calls of other modules' helpers that return a bare train op."""
+        ops = [op for site, callee in self._calls.callee.items() if (op := self._train_op(site, callee))]
+        for call in self._calls.user_calls:
+            owner = self._facts.facts_for(call.function)
+            if owner is not self._facts and owner.train_ops.returns_bare_train_op(call.function):
+                ops.append(TrainOp(call.site, f"{call.label}()", None))
+        return ops
 
     def _train_op(self, site: CallSite, callee: Value) -> TrainOp | None:
         if not (isinstance(callee, Member) and callee.attr in catalogue.OPTIMIZER_TRAIN_METHODS):
@@ -68,7 +74,25 @@ class TrainOps:
         arguments = [ArgumentRef(arg, site.scope, site.order) for arg in site.node.args]
         keyword = "loss" if callee.attr == "minimize" else "grads_and_vars"
         found = find_argument(arguments, keyword, 0)
-        return TrainOp(site, callee.attr, found if isinstance(found, ArgumentRef) else None)
+        return TrainOp(site, f"{callee.attr}()", found if isinstance(found, ArgumentRef) else None)
+
+    @cached_property
+    def update_ops_reads(self) -> list[CallSite]:
+        """Calls that read the UPDATE_OPS collection."""
+        return [site for site in self._calls.callee if self._reads_update_ops(site.node, site.scope, site.order)]
+
+    def returns_bare_train_op(self, function: FunctionInfo) -> bool:
+        """Whether a function of this module returns a train op it builds without the update ops."""
+        return self._facts.once(
+            ("bare_train_op", function),
+            lambda: any(
+                self._enclosing[op.site] is function
+                and not self._runs_update_ops_here(op)
+                and any(self._results.uses_result(value, op.site) for value in function.returns)
+                for op in self.train_ops
+            ),
+            False,
+        )
 
     def _is_tf1_optimizer(self, value: Value, depth: int) -> bool:
         if not isinstance(value, CallResult) or depth > 8:
@@ -84,12 +108,15 @@ class TrainOps:
 
     def runs_update_ops(self, op: TrainOp) -> bool:
         """Whether the update ops run whenever this train op runs, in one of the ways the rule accepts."""
+        return self._runs_update_ops_here(op) or self._caller_under_dependency(self._enclosing[op.site], set())
+
+    def _runs_update_ops_here(self, op: TrainOp) -> bool:
+        """The same, from what the op's own function shows."""
         return (
             self._under_dependency(op.site)
             or (op.gradients is not None and self._depends_on_updates(op.gradients.value, op.site.scope, op.site.order))
             or any(self._groups_result(site, op) for site in self.grouping_sites)
             or self._result_under_dependency(op)
-            or self._caller_under_dependency(self._enclosing[op.site], set())
         )
 
     def _under_dependency(self, site: CallSite) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import libcst as cst
 
@@ -22,6 +23,13 @@ class External:
     """An object from an imported package, by canonical qualified name."""
 
     name: str
+
+
+@dataclass(frozen=True)
+class ModuleRef:
+    """A module of the project, by file."""
+
+    path: Path
 
 
 @dataclass(frozen=True)
@@ -86,7 +94,19 @@ class Parameter:
     name: str
 
 
-Value = Unknown | External | FunctionRef | ClassRef | Instance | CallResult | Member | Partial | Template | Parameter
+Value = (
+    Unknown
+    | External
+    | ModuleRef
+    | FunctionRef
+    | ClassRef
+    | Instance
+    | CallResult
+    | Member
+    | Partial
+    | Template
+    | Parameter
+)
 
 
 def from_framework(value: Value) -> bool:

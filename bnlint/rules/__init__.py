@@ -7,12 +7,16 @@ from bnlint.rules.bn001_constant_mode import ConstantBatchNormMode
 from bnlint.rules.bn002_train_op_without_update_ops import TrainOpWithoutUpdateOps
 from bnlint.rules.bn003_second_tower_without_reuse import SecondTowerWithoutReuse
 from bnlint.rules.bn004_missing_mode import MissingBatchNormMode
+from bnlint.rules.bn005_update_ops_read_too_early import UpdateOpsReadTooEarly
+from bnlint.rules.bn006_checkpoint_drops_moving_statistics import CheckpointDropsMovingStatistics
 
 ALL_RULES: tuple[type[Rule], ...] = (
     ConstantBatchNormMode,
     TrainOpWithoutUpdateOps,
     SecondTowerWithoutReuse,
     MissingBatchNormMode,
+    UpdateOpsReadTooEarly,
+    CheckpointDropsMovingStatistics,
 )
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
 

@@ -11,12 +11,14 @@ from typing import ClassVar
 import libcst as cst
 
 from bnlint.analysis.facts import ModuleFacts
+from bnlint.analysis.syntax import CallSite
 
 
 @dataclass(frozen=True)
 class Finding:
     code: str
     node: cst.CSTNode  # its first line is where the finding is reported and where a noqa comment goes
+    site: CallSite  # the call the finding is about, which places it in its function
     message: str
     related: tuple[tuple[cst.CSTNode, str], ...] = ()
 
@@ -37,8 +39,10 @@ class Rule:
         raise NotImplementedError
 
     @classmethod
-    def finding(cls, node: cst.CSTNode, message: str, related: tuple[tuple[cst.CSTNode, str], ...] = ()) -> Finding:
-        return Finding(cls.code, node, message, related)
+    def finding(
+        cls, node: cst.CSTNode, site: CallSite, message: str, related: tuple[tuple[cst.CSTNode, str], ...] = ()
+    ) -> Finding:
+        return Finding(cls.code, node, site, message, related)
 
     @classmethod
     def documentation(cls) -> str:

@@ -14,9 +14,10 @@ class ConstantBatchNormMode(Rule):
     """
     ## What it does
     Checks for batch-norm layers whose mode is a Python constant: `training=True`, `is_training=False`, a
-    module-level name bound only to a literal (`IS_TRAINING = True`), or `tf.constant(True)`, written at the
-    batch-norm call, in a `functools.partial` of it, in `slim.arg_scope([slim.batch_norm], is_training=...)`
-    around it, or in its `normalizer_params`.
+    module-level name bound only to a literal (`IS_TRAINING = True`, also imported from another module of the
+    project), a class constant (`Config.IS_TRAINING`), or `tf.constant(True)`, written at the batch-norm call, in
+    a `functools.partial` of it, in `slim.arg_scope([slim.batch_norm], is_training=...)` around it, or in its
+    `normalizer_params`.
 
     ## Why is this bad?
     Batch norm behaves differently in training (normalize with the batch's statistics, update the moving
@@ -37,9 +38,9 @@ class ConstantBatchNormMode(Rule):
       `BatchNormalization` called without `training=` (it follows the learning phase).
 
     ## Known problems
-    A literal that reaches batch norm through a `**kwargs` dict, a class attribute or another module is not
-    reported. Keras `BatchNormalization` called with `training=False` on purpose (to freeze a fine-tuned backbone)
-    is reported; add `# noqa: BN001` on that line.
+    A literal that reaches batch norm through a `**kwargs` dict, or one stored on an instance (`self.training =
+    True`, which other code may change), is not reported. Keras `BatchNormalization` called with `training=False`
+    on purpose (to freeze a fine-tuned backbone) is reported; add `# noqa: BN001` on that line.
 
     ## Fix safety
     No automatic fix: which tensor should drive the mode is a decision about your graph.
@@ -147,7 +148,7 @@ class ConstantBatchNormMode(Rule):
             if any(_chosen_by_branch(facts, use, other) for other in literal_uses):
                 continue
             reported.add(mode.node)
-            yield cls.finding(mode.node, _message(mode, mode.flag))
+            yield cls.finding(mode.node, use.site, _message(mode, mode.flag))
 
 
 def _literal(use: BatchNormUse) -> Literal | None:

@@ -2,8 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from bnlint.analysis.batchnorm import BatchNormUse
-from bnlint.analysis.catalogue import Family
+from bnlint.analysis.batchnorm import BatchNormKind
 from bnlint.analysis.facts import ModuleFacts
 from bnlint.rules.base import Finding, Rule
 
@@ -32,16 +31,19 @@ class TrainOpWithoutUpdateOps(Rule):
       `slim.arg_scope`): the updates then run in place.
     - `slim.learning.create_train_op`, `tf.contrib.training.create_train_op` and `tf.contrib.layers.optimize_loss`,
       which run the collection themselves; Keras `compile`/`fit`; TF2 `GradientTape` with a Keras optimizer.
-    - A helper that builds the train op for a caller who wraps the call in the dependency; a train op that a
+    - A helper that builds the train op for a caller who wraps the call in the dependency, or that opens the
+      dependency block itself over an `update_ops` argument; a train op that a
       later op groups with the update ops (`update_ops.append(train_op)`, a `tf.no_op()` under both
       dependencies).
     - Modules whose batch norm is frozen in one mode by a constant or a default (BN001 / BN004 report those):
       in training mode no graph reads the moving statistics, in inference mode none are updated.
 
     ## Known problems
-    Only batch norm built in the same module counts (a model imported from another module is not seen yet). A
-    module whose batch norm is only Keras layers is not checked: Keras keeps its updates on the layer
-    (`model.updates`), not in the collection.
+    Batch norm counts when this module builds it, itself or through a function it calls from any module of the
+    project; a model built by a caller in another module is not seen. A helper in another module that returns a
+    bare train op is reported at its call, in the module that builds batch norm. A module whose batch norm is
+    only Keras layers is not checked: Keras keeps its updates on the layer (`model.updates`), not in the
+    collection.
 
     ## Fix safety
     No automatic fix yet; the fix is to build the train op inside the dependency block.
@@ -131,31 +133,20 @@ class TrainOpWithoutUpdateOps(Rule):
 
     @classmethod
     def check(cls, facts: ModuleFacts) -> Iterator[Finding]:
-        updating = [use for use in facts.batch_norm_uses if _moving_statistics_matter(use)]
-        if not updating:
+        # Batch norm frozen in one mode is BN001 / BN004's business: in inference mode it makes no updates, and
+        # in training mode no graph reads the moving statistics it would update.
+        batch_norm = facts.first_batch_norm(BatchNormKind.SWITCHABLE)
+        if batch_norm is None:
             return
-        first = min(updating, key=lambda use: use.site.order)
         train_ops = facts.train_ops
         for op in train_ops.train_ops:
             if train_ops.runs_update_ops(op):
                 continue
             yield cls.finding(
                 op.site.node,
-                f"{op.method}() builds a train op without the batch-norm update ops (batch norm at line {{0}}):"
+                op.site,
+                f"{op.label} builds a train op without the batch-norm update ops (batch norm from line {{0}}):"
                 " moving statistics never update; build it under"
                 " tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS))",
-                related=((first.anchor, "batch norm that adds update ops"),),
+                related=((batch_norm, "batch norm that adds update ops"),),
             )
-
-
-def _moving_statistics_matter(use: BatchNormUse) -> bool:
-    """tf.layers / slim batch norm that leaves its updates in UPDATE_OPS and whose mode a graph can switch.
-
-    A layer frozen in one mode by a constant or a default is BN001 / BN004's business: in inference mode it
-    makes no updates, and in training mode no graph ever reads the moving statistics it would update.
-    """
-    return (
-        use.api.family in (Family.TF_LAYERS, Family.SLIM)
-        and use.updates_to_collection is True
-        and use.fixed_mode is None
-    )

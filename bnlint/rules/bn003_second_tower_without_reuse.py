@@ -40,8 +40,9 @@ class SecondTowerWithoutReuse(Rule):
     - Functions that create no variables, or only call Keras layer objects created elsewhere; Keras models.
 
     ## Known problems
-    Towers built in two different functions of one graph, through Keras layers created inside the function, or
-    from another module are not reported yet; neither are models whose weights are `tf.Variable`s. Without a
+    Towers built in two different functions of one graph, or through Keras layers created inside the function,
+    are not reported; neither are models whose weights are `tf.Variable`s. Builders from other modules of the
+    project count. Without a
     training-flag switch, a second call on another input is reported (a GAN discriminator applied to real and
     fake images without reuse is that bug); two deliberately independent networks on two inputs need different
     variable scopes, or a `# noqa: BN003`.
@@ -128,6 +129,7 @@ class SecondTowerWithoutReuse(Rule):
         for pair in facts.tower_pairs:
             yield cls.finding(
                 pair.second.site.node,
+                pair.second.site,
                 f"{pair.second.label}() builds a second tower without reusing the variables of the first"
                 " (line {0}): this tower runs fresh, untrained weights; open it under"
                 " tf.variable_scope(..., reuse=True) or tf.AUTO_REUSE",

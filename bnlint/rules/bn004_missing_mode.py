@@ -25,9 +25,10 @@ class MissingBatchNormMode(Rule):
     `tf.layers.BatchNormalization` layer called without `training=` (inference forever), `slim.batch_norm(x)` or
     `normalizer_fn=slim.batch_norm` with no `is_training` from the call, its `normalizer_params` or a
     `slim.arg_scope` (training forever). Also checks calls of your own wrappers: when a parameter of a function
-    reaches the batch-norm mode (through any number of wrappers, by position or keyword, in methods, closures,
-    lambdas and `functools.partial`) and has a literal default such as `train_flag=None`, a call that omits it is
-    reported.
+    reaches the batch-norm mode (through any number of wrappers, by position or keyword, through `*args` /
+    `**kwargs` forwarding and `normalizer_params`, in methods, closures, lambdas, `functools.partial`, attributes
+    set from a constructor parameter, and across the modules of the project) and has a literal default such as
+    `train_flag=None`, a call that omits it is reported.
 
     ## Why is this bad?
     `tf.layers` defaults to `training=False`: the layer normalizes with moving averages that are never updated, so
@@ -47,8 +48,9 @@ class MissingBatchNormMode(Rule):
     - Keras `BatchNormalization` without `training=`: it follows the Keras learning phase.
 
     ## Known problems
-    Wrappers reached through `**kwargs`, class attributes or other modules are not followed yet. A wrapper whose
-    batch norm sits behind a condition the call does not decide is not reported.
+    A wrapper whose batch norm sits behind a condition the call does not decide is not reported, and neither is a
+    call that passes `*args` / `**kwargs` that may hold the flag. tf-slim code reached only from other modules is
+    treated as a library (its callers may open the arg scope).
 
     ## Fix safety
     No automatic fix yet: the flag to pass is the one the enclosing code holds.
@@ -152,6 +154,7 @@ def _defaults_at_layers(rule: type[Rule], facts: ModuleFacts) -> Iterator[Findin
         mode = use.api.default_mode
         yield rule.finding(
             use.anchor,
+            use.site,
             f"{use.api.display} without {use.api.mode_param}= runs in {_CONSEQUENCE[mode]};"
             f" pass the model's training flag",
         )
@@ -159,34 +162,35 @@ def _defaults_at_layers(rule: type[Rule], facts: ModuleFacts) -> Iterator[Findin
 
 def _defaults_through_wrappers(rule: type[Rule], facts: ModuleFacts) -> Iterator[Finding]:
     reported: set[cst.CSTNode] = set()
-    for (function, param), reaches in facts.mode_wrappers.items():
+    for (function, slots), reaches in facts.mode_wrappers.items():
         for call in facts.calls.calls_of.get(function, ()):
-            if call.site.node in reported:
+            if call.site.node in reported or facts.flows.slot_argument(call, slots) is not None:
                 continue
-            finding = _omitted_flag(rule, facts, call, param, reaches)
+            finding = _omitted_flag(rule, facts, call, reaches)
             if finding is not None:
                 reported.add(call.site.node)
                 yield finding
 
 
-def _omitted_flag(
-    rule: type[Rule], facts: ModuleFacts, call: UserCall, param: str, reaches: list[Reach]
-) -> Finding | None:
+def _omitted_flag(rule: type[Rule], facts: ModuleFacts, call: UserCall, reaches: list[Reach]) -> Finding | None:
+    """A call that passes nothing for a wrapper's flag gets the default: a finding when that freezes the mode."""
     flags = facts.flows.parameter_flags(call)
-    passed = flags.get((call.function, param))
-    if not isinstance(passed, Literal) or call.bound.get(param, False) is not None:
-        return None
     for reach in reaches:
+        default = facts.flows.default_flag(reach.default)
+        if not isinstance(default, Literal):
+            continue
         if not all(facts.flows.guard_holds(guard, flags) is True for guard in reach.guards):
             continue
         use = reach.sink
         assert isinstance(use, BatchNormUse)
-        mode = use.api.fixed_mode(passed.value)
+        mode = use.api.fixed_mode(default.value)
         if mode is None:
             continue
+        name = reach.default[1]
         return rule.finding(
             call.site.node,
-            f"{call.label}() is called without {param}, whose default {passed.value!r} puts batch norm in"
+            call.site,
+            f"{call.label}() is called without {name}, whose default {default.value!r} puts batch norm in"
             f" {_CONSEQUENCE[mode]}; pass the model's training flag",
         )
     return None

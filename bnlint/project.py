@@ -1,0 +1,158 @@
+"""A project: the Python files that import each other, found as Python would find them and analysed once each.
+
+A module's import root is its folder, or the first parent folder that is not a package (has no `__init__.py`):
+the folder Python puts on `sys.path` when the script runs. `from model import classifier` in `train.py` resolves
+to `model.py` next to it; `from .nets import resnet` and `import nets.resnet as r` resolve inside the package.
+Both front ends use the same rule, so `bnlint check DIR` and `flake8` agree on every file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import libcst as cst
+
+from bnlint.analysis.collector import collect
+from bnlint.analysis.facts import ModuleFacts
+from bnlint.analysis.fixpoint import FixpointCache
+from bnlint.analysis.modules import ModuleId, module_id
+from bnlint.analysis.syntax import Scope
+from bnlint.source import decode, mentions_framework
+
+# `import a.b`, `from a.b import c`, `from . import c`, `from .a import c`: enough to follow imports before parsing.
+_IMPORT = re.compile(
+    r"^[ \t]*(?:from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+([\w \t,()*]+)|import[ \t]+([\w., \t]+))", re.MULTILINE
+)
+# Folders of installed distributions: each top-level package there is its own project.
+_INSTALLED = frozenset({"site-packages", "dist-packages"})
+
+
+class Project:
+    """Module analyses by path, parsed once; the front end may supply texts that are not on disk yet."""
+
+    def __init__(self, roots: Sequence[Path] = (), read: Callable[[Path], bytes] = Path.read_bytes) -> None:
+        # Folders to import from besides each module's own root (a configured project root, like PYTHONPATH).
+        self.roots = tuple(root.absolute() for root in roots)
+        self._read = read
+        self._texts: dict[Path, str] = {}
+        self._facts: dict[Path, ModuleFacts | None] = {}
+        self._owners: dict[Scope, ModuleFacts] = {}
+        self._found: dict[tuple[Path, str], Path | None] = {}
+        self._relevant: dict[Path, bool] = {}
+        self.facts_cache = FixpointCache()  # facts that cross modules: wrappers, builders, batch norm
+
+    def provide(self, path: Path, text: str) -> None:
+        """Use this text for `path` instead of reading the file (standard input, an editor's buffer)."""
+        path = path.absolute()
+        if self._texts.get(path) != text:
+            self._texts[path] = text
+            self._facts.pop(path, None)
+            self._relevant.clear()
+
+    def text(self, path: Path) -> str | None:
+        path = path.absolute()
+        if path not in self._texts:
+            try:
+                self._texts[path] = decode(self._read(path))
+            except OSError:
+                return None
+        return self._texts[path]
+
+    # -- analyses --------------------------------------------------------------------------------------------
+
+    def facts(self, path: Path, module: cst.Module | None = None) -> ModuleFacts | None:
+        """The module's facts; None when it cannot be read or parsed. `module` is its tree when already parsed."""
+        path = path.absolute()
+        if self._facts.get(path) is None and (path not in self._facts or module is not None):
+            if module is None:
+                module = self._parse(path)
+            facts = ModuleFacts(collect(module), module_id(path), self) if module is not None else None
+            if facts is not None:
+                self._owners[facts.syntax.scope] = facts
+            self._facts[path] = facts
+        return self._facts[path]
+
+    def parsed(self, path: Path) -> ModuleFacts | None:
+        """The facts of a module already analysed (as an import of another), without parsing anything."""
+        return self._facts.get(path.absolute())
+
+    def owner(self, scope: Scope) -> ModuleFacts | None:
+        """The module a scope belongs to."""
+        return self._owners.get(scope.module)
+
+    def _parse(self, path: Path) -> cst.Module | None:
+        text = self.text(path)
+        if text is None or "\0" in text:
+            return None
+        try:
+            return cst.parse_module(text)
+        except (cst.ParserSyntaxError, RecursionError):
+            return None
+
+    # -- imports ---------------------------------------------------------------------------------------------
+
+    def absolute_name(self, importer: ModuleId, imported: str) -> str:
+        """`..nets.resnet` imported by `trainer.task` is `nets.resnet` within `trainer`'s parent package."""
+        level = len(imported) - len(imported.lstrip("."))
+        if level == 0:
+            return imported
+        base = importer.package.split(".") if importer.package else []
+        base = base[: len(base) - (level - 1)] if level > 1 else base
+        rest = imported[level:]
+        return ".".join([*base, rest] if rest else base)
+
+    def locate(self, importer: ModuleId, name: str) -> Path | None:
+        """The file of module `name` as `importer` imports it: from its own root, then the configured roots.
+
+        Under site-packages only the importer's own distribution counts: numpy is not part of tensorpack.
+        """
+        if importer.root.name in _INSTALLED and name.split(".")[0] != importer.name.split(".")[0]:
+            return None
+        for root in (importer.root, *self.roots):
+            path = self.find_module(root, name)
+            if path is not None:
+                return path
+        return None
+
+    def find_module(self, root: Path, name: str) -> Path | None:
+        """The file of module `name` under `root`: `a/b.py` or `a/b/__init__.py`."""
+        key = (root, name)
+        if key not in self._found:
+            base = root.joinpath(*name.split(".")) if name else root
+            candidates = (base.with_name(base.name + ".py"), base / "__init__.py")
+            self._found[key] = next((path for path in candidates if _is_file(path)), None)
+        return self._found[key]
+
+    def relevant(self, path: Path) -> bool:
+        """Whether a file can matter to a rule: it mentions TensorFlow, Keras or slim, or imports a project module
+        that does. Decided from the text alone, so files that cannot matter are never parsed."""
+        path = path.absolute()
+        if path not in self._relevant:
+            self._relevant[path] = False  # a cycle of imports that never mention the framework stays irrelevant
+            text = self.text(path)
+            self._relevant[path] = text is not None and (
+                mentions_framework(text)
+                or any(self.relevant(imported) for imported in self._imported_files(module_id(path), text))
+            )
+        return self._relevant[path]
+
+    def _imported_files(self, importer: ModuleId, text: str) -> Iterable[Path]:
+        for relative, module, names, plain in _IMPORT.findall(text):
+            candidates = [part.strip() for part in plain.split(",")] if plain else []
+            if not plain:
+                base = self.absolute_name(importer, relative + module)
+                candidates = [base, *(f"{base}.{name.strip()}" for name in re.split(r"[\s,()]+", names) if name)]
+            for candidate in candidates:
+                name = candidate.split(" as ")[0].strip().strip(".")
+                path = self.locate(importer, name) if name else None
+                if path is not None and path != importer.path:
+                    yield path
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):  # a name too long for the file system, a NUL in it
+        return False

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from bnlint.analysis.batchnorm import BatchNormKind
+from bnlint.analysis.checkpoints import Variables
+from bnlint.analysis.facts import ModuleFacts
+from bnlint.rules.base import Finding, Rule
+
+
+class CheckpointDropsMovingStatistics(Rule):
+    """
+    ## What it does
+    Checks for `tf.train.Saver(var_list=tf.trainable_variables())` (also `tf.compat.v1`, positional, a name bound
+    to the list, a comprehension, `filter` or dict over it, `+ [global_step]`, or
+    `tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES)`) in a module that builds batch norm, itself or through
+    the functions it calls.
+
+    ## Why is this bad?
+    A batch-norm layer's moving mean and variance are variables, but not trainable ones. A checkpoint of the
+    trainable variables leaves them out, so a model restored from it for evaluation or serving normalizes with
+    their initial values (mean 0, variance 1) however well it trained: the same symptom as moving statistics
+    that never update.
+
+    ## Accepted idioms
+    - `tf.train.Saver()` (the default saves every saveable variable) and `tf.train.Saver(tf.global_variables())`.
+    - A list that adds the moving statistics: `tf.trainable_variables() +
+      tf.get_collection(tf.GraphKeys.MOVING_AVERAGE_VARIABLES)`, or any part taken from `tf.global_variables()`.
+    - `slim.get_variables_to_restore()`, `slim.get_model_variables()`.
+    - Modules without batch norm; batch norm whose variables go to collections of the code's choosing
+      (slim's `variables_collections`, which can make the moving statistics trainable).
+
+    ## Known problems
+    A Saver built by a helper of another module, or over a list passed in as a parameter, is not checked.
+
+    ## Fix safety
+    No automatic fix yet; the fix is `var_list=tf.global_variables()` (or no `var_list`).
+
+    ## Applies to
+    `tf.train.Saver` / `tf.compat.v1.train.Saver` in modules with `tf.layers`, tf-slim / `tf.contrib.layers` or
+    Keras batch norm.
+    """
+
+    code = "BN006"
+    name = "checkpoint-drops-moving-statistics"
+    summary = "checkpoint that leaves out the batch-norm moving statistics"
+
+    INVALID = (
+        """
+        import tensorflow as tf
+
+        images = tf.placeholder(tf.float32, [None, 8])
+        is_training = tf.placeholder(tf.bool, [])
+        net = tf.layers.batch_normalization(tf.layers.dense(images, 16), training=is_training)
+        saver = tf.train.Saver(var_list=tf.trainable_variables())  # expect: BN006
+        """,
+    )
+    VALID = (
+        """
+        import tensorflow as tf
+
+        images = tf.placeholder(tf.float32, [None, 8])
+        is_training = tf.placeholder(tf.bool, [])
+        net = tf.layers.batch_normalization(tf.layers.dense(images, 16), training=is_training)
+        saver = tf.train.Saver(var_list=tf.global_variables())
+        """,
+        """
+        import tensorflow as tf
+
+        images = tf.placeholder(tf.float32, [None, 8])
+        is_training = tf.placeholder(tf.bool, [])
+        net = tf.layers.batch_normalization(tf.layers.dense(images, 16), training=is_training)
+        moving = tf.get_collection(tf.GraphKeys.MOVING_AVERAGE_VARIABLES)
+        saver = tf.train.Saver(var_list=tf.trainable_variables() + moving)
+        """,
+    )
+
+    @classmethod
+    def check(cls, facts: ModuleFacts) -> Iterator[Finding]:
+        batch_norm = facts.first_batch_norm(BatchNormKind.BUILT)
+        if batch_norm is None or facts.first_batch_norm(BatchNormKind.CUSTOM_COLLECTIONS) is not None:
+            return
+        for saver in facts.checkpoints.savers:
+            if saver.var_list is not None and saver.variables is Variables.TRAINABLE:
+                yield cls.finding(
+                    saver.var_list.arg,
+                    saver.site,
+                    "Saver keeps only trainable variables, which leave out the batch-norm moving statistics"
+                    " (batch norm from line {0}): a restored model normalizes with mean 0 and variance 1;"
+                    " save tf.global_variables()",
+                    related=((batch_norm, "batch norm with moving statistics"),),
+                )

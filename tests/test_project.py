@@ -1,0 +1,99 @@
+"""The project layer: imports resolve to files of the project, each module is parsed once, odd projects finish."""
+
+from __future__ import annotations
+
+import libcst as cst
+import pytest
+
+from bnlint import engine, project
+from bnlint.engine import check_source
+from bnlint.project import Project
+from support import run
+
+MODEL = """\
+import tensorflow as tf
+
+
+def classifier(images, is_training):
+    net = tf.layers.conv2d(images, 16, 3)
+    net = tf.layers.batch_normalization(net, training=is_training)
+    return tf.layers.dense(tf.layers.flatten(net), 10)
+"""
+TRAIN = """\
+from model import classifier
+
+train_logits = classifier(train_images, is_training=True)
+valid_logits = classifier(valid_images, is_training=False)
+"""
+
+
+@pytest.fixture
+def towers(tmp_path):
+    (tmp_path / "model.py").write_text(MODEL)
+    (tmp_path / "train.py").write_text(TRAIN)
+    return tmp_path
+
+
+def test_a_file_without_tensorflow_that_builds_a_project_model_twice_is_checked(towers):
+    # train.py never mentions TensorFlow: the pre-filter follows its import of model.py, which does.
+    result = run("bnlint", "check", str(towers))
+    assert result.stdout.startswith(f"{towers / 'train.py'}:4:16: BN003 ")
+
+
+def test_each_module_is_parsed_once_in_a_run(towers, monkeypatch):
+    parsed = []
+
+    def counting(text, *args, **kwargs):
+        parsed.append(text)
+        return cst.parse_module(text, *args, **kwargs)
+
+    fake = type("cst", (), {"parse_module": staticmethod(counting), "ParserSyntaxError": cst.ParserSyntaxError})
+    monkeypatch.setattr(engine, "cst", fake)
+    monkeypatch.setattr(project, "cst", fake)
+    shared = Project()
+    for name in ("train.py", "model.py", "train.py"):
+        path = towers / name
+        check_source(path.read_text(), str(path), project=shared)
+    assert sorted(parsed) == sorted([MODEL, TRAIN])
+
+
+def test_a_configured_root_resolves_imports_from_elsewhere(tmp_path):
+    (tmp_path / "lib").mkdir()
+    (tmp_path / "scripts").mkdir()
+    (tmp_path / "lib" / "model.py").write_text(MODEL)
+    script = tmp_path / "scripts" / "train.py"
+    script.write_text("import tensorflow as tf\n" + TRAIN)
+    assert run("bnlint", "check", str(script)).stdout == ""
+    with_root = run("bnlint", "check", "--project-root", str(tmp_path / "lib"), str(script))
+    assert " BN003 " in with_root.stdout
+    flake8 = run("flake8", "--isolated", "--select", "BN", f"--bnlint-project-root={tmp_path / 'lib'}", str(script))
+    assert flake8.stdout.replace(str(script), "") == with_root.stdout.replace(str(script), "")
+
+
+def test_an_import_cycle_and_an_unparseable_import_finish_quietly(tmp_path):
+    (tmp_path / "a.py").write_text(
+        "import tensorflow as tf\nfrom b import helper\n\ndef wrap(x, t=False):\n    return helper(x, t)\n"
+    )
+    (tmp_path / "b.py").write_text(
+        "import tensorflow as tf\nfrom a import wrap\n\ndef helper(x, t):\n"
+        "    return tf.layers.batch_normalization(x, training=t)\n\ny = wrap(1)\n"
+    )
+    (tmp_path / "broken.py").write_text("def f(:\n")
+    (tmp_path / "c.py").write_text("import tensorflow as tf\nfrom broken import f\nf(1)\nf(2)\n")
+    result = run("bnlint", "check", str(tmp_path))
+    assert "Traceback" not in result.stderr
+    assert (
+        result.stdout == f"{tmp_path / 'b.py'}:7:5: BN004 wrap() is called without t, whose default False puts "
+        "batch norm in inference mode: its moving statistics never learn; pass the model's training flag\n"
+    )
+
+
+def test_installed_packages_do_not_import_each_other(tmp_path):
+    # Under site-packages every top-level package is its own project: tensorpack never resolves into numpy.
+    site = tmp_path / "lib" / "site-packages"
+    (site / "numpyish").mkdir(parents=True)
+    (site / "numpyish" / "__init__.py").write_text(MODEL)
+    (site / "userpkg").mkdir()
+    (site / "userpkg" / "__init__.py").write_text("")
+    (site / "userpkg" / "train.py").write_text("import tensorflow as tf\n" + TRAIN.replace("model", "numpyish"))
+    assert run("bnlint", "check", str(site / "userpkg")).stdout == ""
