@@ -17,6 +17,8 @@ from bnlint.reporters import RENDERERS
 from bnlint.rules import ALL_RULES, RULES_BY_CODE
 from bnlint.selection import Selection, SelectionError, parse_codes
 from bnlint.source import decode
+from bnlint.verify.command import add_parser as add_verify_parser
+from bnlint.verify.command import verify
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -39,6 +41,8 @@ def _run(argv: Sequence[str] | None) -> int:
         return _check(args, parser)
     if args.command == "rule":
         return _rule(args, parser)
+    if args.command == "verify":
+        return verify(args)
     parser.print_help(sys.stderr)
     return EXIT_ERROR
 
@@ -63,6 +67,7 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         help="a folder to resolve imports from, besides each file's own package root (repeatable)",
     )
+    add_verify_parser(commands)
     rule = commands.add_parser("rule", help="show a rule's documentation, or list the rules")
     rule.add_argument("code", nargs="?", metavar="CODE", help="e.g. BN003; without it, list every rule")
     rule.add_argument("--format", choices=("text", "markdown"), default="text", help="markdown: the README section")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 # Codes for problems with the input or with bnlint itself rather than with the checked code.
 UNREADABLE = "BN900"
@@ -32,6 +32,9 @@ class Diagnostic:
     code: str
     message: str
     related: tuple[Related, ...] = ()
+    # The first and last line of the call the finding is about (it may span more lines than the finding itself):
+    # what `bnlint verify` matches against the lines TensorFlow recorded when the graph was built.
+    call_lines: tuple[int, int] | None = field(default=None, compare=False)
 
     @property
     def is_error(self) -> bool:

@@ -103,6 +103,7 @@ def _locate(module: cst.Module, path: str, findings: list[Finding]) -> list[Diag
                 code=finding.code,
                 message=message,
                 related=related,
+                call_lines=(positions[finding.site.node].start.line, positions[finding.site.node].end.line),
             )
         )
     return diagnostics

@@ -138,6 +138,19 @@ class Project:
             )
         return self._relevant[path]
 
+    def imported_modules(self, path: Path) -> list[Path]:
+        """The project modules a file imports, directly or through the ones it imports, from their import lines."""
+        found: list[Path] = []
+        pending = [path.absolute()]
+        while pending:
+            current = pending.pop()
+            text = self.text(current)
+            for imported in self._imported_files(module_id(current), text or ""):
+                if imported not in found and imported != path.absolute():
+                    found.append(imported)
+                    pending.append(imported)
+        return found
+
     def _imported_files(self, importer: ModuleId, text: str) -> Iterable[Path]:
         for relative, module, names, plain in _IMPORT.findall(text):
             candidates = [part.strip() for part in plain.split(",")] if plain else []

@@ -17,8 +17,8 @@ _EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>BN[0-9]{3}(?:\s*,\s*BN[0-9]{3})*)
 
 
 def fixture_files() -> list[Path]:
-    """Single-file fixtures (`tests/fixtures/bnNNN/`), the files of fixture projects, and the examples."""
-    single = sorted(path for path in FIXTURES.glob("bn*/*.py"))
+    """Single-file fixtures (`bnNNN/`, `runnable/`), the files of fixture projects, and the examples."""
+    single = sorted(FIXTURES.glob("bn*/*.py")) + sorted(FIXTURES.glob("runnable/*.py"))
     projects = sorted(FIXTURES.glob("projects/**/*.py"))
     return single + projects + sorted(EXAMPLES.glob("*.py"))
 
@@ -34,13 +34,17 @@ def expected_findings(source: str) -> Counter[tuple[int, str]]:
     return expected
 
 
-def run(*args: str, stdin: bytes | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, stdin: bytes | None = None, cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run a command of this environment (`bnlint ...` becomes `python -m bnlint ...`) as a user would."""
-    return execute([sys.executable, "-m", *args], stdin=stdin, cwd=cwd)
+    return execute([sys.executable, "-m", *args], stdin=stdin, cwd=cwd, env=env)
 
 
-def execute(command: list[str], stdin: bytes | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    completed = subprocess.run(command, input=stdin, capture_output=True, cwd=cwd, timeout=300)
+def execute(
+    command: list[str], stdin: bytes | None = None, cwd: Path = ROOT, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    completed = subprocess.run(command, input=stdin, capture_output=True, cwd=cwd, timeout=300, env=env)
     return subprocess.CompletedProcess(
         completed.args,
         completed.returncode,

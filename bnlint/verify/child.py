@@ -1,0 +1,110 @@
+"""`python -m bnlint.verify.child`: run the user's script under TensorFlow, measure its graph, write the result.
+
+The parent (`bnlint verify`) starts this in a child process with a timeout. It is the only place bnlint runs user
+code, and it imports TensorFlow only here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import runpy
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bnlint.verify.observations import Measurements, Status
+from bnlint.verify.stopping import VerifyDone
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bnlint.verify.child")
+    parser.add_argument("--script", required=True, type=Path)
+    parser.add_argument("--result", required=True, type=Path)
+    parser.add_argument("--root", required=True, type=Path, help="the project folder: frames under it are the user's")
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
+    parser.add_argument("--mode", choices=("graph", "eager", "metagraph"), default="graph")
+    parser.add_argument("arguments", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    measurements = _measure(args)
+    args.result.write_text(measurements.to_json(), encoding="utf-8")
+    return 0
+
+
+def _measure(args: argparse.Namespace) -> Measurements:
+    try:
+        import tensorflow as tf
+    except ImportError as exc:
+        return Measurements(Status.NO_TENSORFLOW, error=str(exc))
+    device = _device(tf, args.device)
+    if device is None:
+        return Measurements(Status.UNSUPPORTED, tensorflow=tf.__version__, error="no GPU is visible to TensorFlow")
+    if args.mode == "metagraph":
+        from bnlint.verify.metagraph import measure_metagraph
+
+        return measure_metagraph(args.script, tf.__version__, device)
+    if args.mode == "eager":
+        from bnlint.verify.eager import EagerWatcher
+
+        watcher: Any = EagerWatcher(args.steps, args.root)
+    else:
+        from bnlint.verify.compat import install_tf1
+        from bnlint.verify.session import GraphWatcher
+
+        install_tf1()
+        watcher = GraphWatcher(args.steps, args.root)
+    watcher.install()
+    measurements = Measurements(Status.MEASURED, tensorflow=tf.__version__, device=device, mode=args.mode)
+    _run_script(args.script, args.arguments, measurements, watcher.measured)
+    watcher.finish(measurements)
+    return measurements
+
+
+def _device(tf: Any, wanted: str) -> str | None:
+    """The device the graph runs on: the first GPU TensorFlow sees, else the CPU (None when a GPU was required)."""
+    if wanted == "cpu":
+        # Hidden before the runtime starts, so the default placer cannot put the user's ops on a GPU.
+        tf.config.set_visible_devices([], "GPU")
+        return "CPU"
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return None if wanted == "gpu" else "CPU"
+    details = tf.config.experimental.get_device_details(gpus[0])
+    return f"GPU ({details.get('device_name', gpus[0].name)})"
+
+
+def _run_script(script: Path, arguments: list[str], measurements: Measurements, measured: Callable[[], bool]) -> None:
+    from bnlint.verify.compat import UnsupportedApi
+
+    sys.argv = [str(script), *[argument for argument in arguments if argument != "--"]]
+    sys.path.insert(0, str(script.parent))
+    try:
+        runpy.run_path(str(script), run_name="__main__")
+    except VerifyDone:
+        return
+    except UnsupportedApi as exc:
+        measurements.status = Status.UNSUPPORTED
+        measurements.error = str(exc)
+    except SystemExit as exc:
+        if exc.code not in (None, 0) and not measured():
+            measurements.status = Status.SCRIPT_ERROR
+            measurements.error = f"the script exited with status {exc.code}"
+    except BaseException as exc:  # the user's script failed: report its error, never ours
+        measurements.error = _describe(exc, script)
+        if not measured():
+            measurements.status = Status.SCRIPT_ERROR
+
+
+def _describe(exc: BaseException, script: Path) -> str:
+    frames = [frame for frame in traceback.extract_tb(exc.__traceback__) if frame.filename == str(script)]
+    where = f" (line {frames[-1].lineno})" if frames else ""
+    message = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}{where}: {message[0] if message else ''}"
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.exit(main())

@@ -1,0 +1,232 @@
+"""`bnlint verify`: check a script statically, run it in a child process under TensorFlow, and judge each finding."""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bnlint.analysis.modules import module_id
+from bnlint.diagnostic import Diagnostic
+from bnlint.engine import check_source
+from bnlint.project import Project
+from bnlint.verify.observations import Measurements, Observation, Status
+from bnlint.verify.verdicts import Judged, RuntimeFinding, Verdict, judge
+
+EXIT_CLEAN, EXIT_CONFIRMED, EXIT_ERROR = 0, 1, 2
+INSTALL = 'pip install "bnlint[verify]"'
+# API names (canonical) that mark TF1 graph code: the script runs in graph mode under tensorflow.compat.v1.
+_GRAPH_CODE = (
+    "tensorflow.Session",
+    "tensorflow.InteractiveSession",
+    "tensorflow.placeholder",
+    "tensorflow.train.",
+    "tensorflow.layers.",
+    "tensorflow.get_variable",
+    "tensorflow.variable_scope",
+    "tensorflow.disable_v2_behavior",
+    "tensorflow.disable_eager_execution",
+    "tensorflow.contrib.",
+    "slim.",
+)
+
+
+@dataclass(frozen=True)
+class Run:
+    measurements: Measurements
+    seconds: float
+    output: str  # what the script printed, shown when it could not be measured
+
+
+def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    verify = commands.add_parser(
+        "verify",
+        help="run a training script under TensorFlow and confirm each finding with a measurement",
+        description="Runs SCRIPT (it executes your code until its first training steps) in a child process, "
+        "or checks a MetaGraphDef (.meta) without running anything, and confirms each static finding.",
+    )
+    verify.add_argument("script", metavar="SCRIPT", help="a training script, or a .meta file")
+    verify.add_argument("--steps", type=int, default=20, help="training steps to watch for an evaluation (default 20)")
+    verify.add_argument("--format", choices=("text", "json"), default="text")
+    verify.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto", help="where the graph runs")
+    verify.add_argument("--timeout", type=float, default=300.0, help="seconds before the run is ended (default 300)")
+    verify.add_argument("--workdir", help="the script's working directory (default: the current one)")
+    verify.add_argument("arguments", nargs="*", metavar="ARGS", help="arguments for the script, after --")
+
+
+def verify(args: argparse.Namespace) -> int:
+    script = Path(args.script)
+    if not script.is_file():
+        return _fail(args, f"{script}: no such file")
+    if importlib.util.find_spec("tensorflow") is None:
+        return _fail(args, f"TensorFlow is not installed; install it with: {INSTALL}")
+    diagnostics: list[Diagnostic] = []
+    mode = "metagraph"
+    if script.suffix != ".meta":
+        diagnostics, mode = _static(script)
+    run = _run_child(script, mode, args)
+    measurements = run.measurements
+    if measurements.status is not Status.MEASURED:
+        return _fail(args, _why(measurements, args), run.output)
+    judged, runtime = judge(diagnostics, measurements)
+    render = _render_json if args.format == "json" else _render_text
+    sys.stdout.write(render(script, run, judged, runtime))
+    confirmed = any(item.verdict is Verdict.CONFIRMED for item in judged)
+    return EXIT_CONFIRMED if confirmed or runtime else EXIT_CLEAN
+
+
+def _static(script: Path) -> tuple[list[Diagnostic], str]:
+    """The static findings of the script and of the project modules it imports, and how the script runs."""
+    project = Project()
+    diagnostics: list[Diagnostic] = []
+    for path in [script, *project.imported_modules(script)]:
+        text = project.text(path)
+        if text is not None:
+            diagnostics += check_source(text, str(path), project=project)
+    facts = project.facts(script)
+    names = {call.name for call in facts.calls.api_calls} if facts is not None else set()
+    graph = any(name.startswith(_GRAPH_CODE) for name in names)
+    return sorted(diagnostics), "graph" if graph else "eager"
+
+
+def _run_child(script: Path, mode: str, args: argparse.Namespace) -> Run:
+    environment = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1")
+    if args.device == "cpu":
+        environment["CUDA_VISIBLE_DEVICES"] = "-1"
+    arguments = [argument for argument in args.arguments if argument != "--"]
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="bnlint-verify-") as folder:
+        result = Path(folder) / "result.json"
+        command = [
+            sys.executable,
+            "-m",
+            "bnlint.verify.child",
+            "--script",
+            str(script.absolute()),
+            "--result",
+            str(result),
+            "--root",
+            str(module_id(script).root),
+            "--steps",
+            str(args.steps),
+            "--device",
+            args.device,
+            "--mode",
+            mode,
+            "--",
+            *arguments,
+        ]
+        process = subprocess.Popen(
+            command,
+            cwd=args.workdir or None,
+            env=environment,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # so a timeout ends the script's own children too
+        )
+        try:
+            output, _ = process.communicate(timeout=args.timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            output, _ = process.communicate()
+            measurements = Measurements(Status.SCRIPT_ERROR, error=f"the run took longer than {args.timeout:g} s")
+            return Run(measurements, time.monotonic() - started, output.decode("utf-8", "replace"))
+        text = output.decode("utf-8", "replace")
+        if not result.exists():
+            measurements = Measurements(Status.SCRIPT_ERROR, error=f"the run ended with status {process.returncode}")
+        else:
+            measurements = Measurements.from_json(result.read_text(encoding="utf-8"))
+    return Run(measurements, time.monotonic() - started, text)
+
+
+def _why(measurements: Measurements, args: argparse.Namespace) -> str:
+    reasons = {
+        Status.NO_TRAINING_STEP: "the script ran no training step (no Session.run of an optimizer's train op)",
+        Status.NO_TENSORFLOW: f"TensorFlow is not installed; install it with: {INSTALL}",
+        Status.UNSUPPORTED: "not verifiable",
+        Status.SCRIPT_ERROR: "the script failed before its first training step",
+    }
+    reason = reasons.get(measurements.status, measurements.status.value)
+    return f"{reason}: {measurements.error}" if measurements.error else reason
+
+
+def _fail(args: argparse.Namespace, message: str, output: str = "") -> int:
+    if output.strip():
+        tail = "\n".join(output.rstrip().splitlines()[-15:])
+        sys.stderr.write(f"the script's last output:\n{tail}\n")
+    sys.stderr.write(f"bnlint verify: {message}\n")
+    return EXIT_ERROR
+
+
+def _render_text(script: Path, run: Run, judged: list[Judged], runtime: list[RuntimeFinding]) -> str:
+    m = run.measurements
+    if m.mode == "metagraph":
+        what = "the saved graph's structure (no code ran)"
+    else:
+        what = f"{m.training_steps} training step(s) and {m.evaluation_runs} evaluation run(s) of the script"
+    lines = [f"bnlint verify {script}: {what} on {m.device}, TensorFlow {m.tensorflow}, {run.seconds:.1f} s"]
+    for item in judged:
+        d = item.diagnostic
+        if item.evidence is not None:
+            detail = f": {item.evidence.message} ({item.evidence.code})"
+        else:
+            detail = f": {item.reason}" if item.reason else ""
+        lines.append(f"{_display(d.path)}:{d.line}:{d.column}: {d.code} {item.verdict.value}{detail}")
+    for finding in runtime:
+        lines.append(
+            f"{_display(finding.path)}:{finding.line}:1: {finding.observation.code} {finding.observation.message}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _render_json(script: Path, run: Run, judged: list[Judged], runtime: list[RuntimeFinding]) -> str:
+    m = run.measurements
+    report = {
+        "script": str(script),
+        "tensorflow": m.tensorflow,
+        "device": m.device,
+        "mode": m.mode,
+        "training_steps": m.training_steps,
+        "evaluation_runs": m.evaluation_runs,
+        "seconds": round(run.seconds, 2),
+        "note": m.error,
+        "findings": [
+            {
+                "path": _display(item.diagnostic.path),
+                "line": item.diagnostic.line,
+                "column": item.diagnostic.column,
+                "code": item.diagnostic.code,
+                "message": item.diagnostic.message,
+                "verdict": item.verdict.value,
+                "reason": item.reason,
+                "measurement": _measurement(item.evidence),
+            }
+            for item in judged
+        ],
+        "runtime_findings": [
+            {"path": _display(finding.path), "line": finding.line, **_measurement(finding.observation)}
+            for finding in runtime
+        ],
+    }
+    return json.dumps(report, indent=2) + "\n"
+
+
+def _measurement(observation: Observation | None) -> dict[str, object]:
+    if observation is None:
+        return {}
+    return {"code": observation.code, "message": observation.message, "evidence": observation.evidence}
+
+
+def _display(path: str) -> str:
+    """A path as the user named things: relative to the working directory when it is under it."""
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative

@@ -1,0 +1,94 @@
+"""Run TF1-style scripts as written on TensorFlow 2: graph mode, `tensorflow.compat.v1` standing in for
+`tensorflow`, and `tensorflow.contrib` members mapped to tf-slim. Imported only in the verifier's child process.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+
+# tf_slim's batch_norm lazily imports tf_keras.legacy_tf_layers.*, which tf_keras 2.16+ ships under src/.
+_LEGACY_LAYERS = ("", ".base", ".core", ".convolutional", ".normalization", ".pooling")
+
+# `tensorflow.contrib.<name>` members with a stand-in: a module name, or a function building the module.
+_CONTRIB = {
+    "slim": "tf_slim",
+    "layers": "tf_slim.layers",
+    "framework": "tf_slim.ops.arg_scope",
+    "training": "tf_slim.training.training",
+}
+
+
+class UnsupportedApi(Exception):
+    """The script uses a TensorFlow API that has no stand-in under TensorFlow 2."""
+
+
+class _TensorFlow(types.ModuleType):
+    """`tensorflow` as a TF1 script sees it: compat.v1 names first, TF2 for the rest and for private names."""
+
+    def __init__(self, real: types.ModuleType, v1: types.ModuleType, contrib: types.ModuleType) -> None:
+        super().__init__("tensorflow")
+        self._real = real
+        self._v1 = v1
+        self.contrib = contrib
+        for attr in ("__path__", "__spec__", "__file__", "__version__"):
+            if hasattr(real, attr):
+                setattr(self, attr, getattr(real, attr))
+
+    def __getattr__(self, name: str) -> object:
+        if name.startswith("_"):
+            return getattr(self._real, name)  # Keras 3 reaches for TF2's private modules
+        try:
+            return getattr(self._v1, name)
+        except AttributeError:
+            return getattr(self._real, name)
+
+
+class _Contrib(types.ModuleType):
+    def __init__(self) -> None:
+        super().__init__("tensorflow.contrib")
+        self.__path__: list[str] = []
+
+    def __getattr__(self, name: str) -> object:
+        target = _CONTRIB.get(name)
+        if target is None:
+            raise UnsupportedApi(f"tensorflow.contrib.{name} has no stand-in on TensorFlow 2")
+        module = importlib.import_module(target)
+        setattr(self, name, module)
+        return module
+
+
+def install_tf1() -> types.ModuleType:
+    """Put the TF1 view of TensorFlow in place for every later `import tensorflow`; return compat.v1."""
+    import tensorflow as real
+    import tensorflow.compat.v1 as v1
+
+    v1.disable_v2_behavior()  # graph mode, v1 control flow: batch-norm ops and conds as TF1 built them
+    for suffix in _LEGACY_LAYERS:
+        try:
+            module = importlib.import_module(f"tf_keras.src.legacy_tf_layers{suffix}")
+        except ImportError:
+            continue
+        sys.modules[f"tf_keras.legacy_tf_layers{suffix}"] = module
+    contrib = _Contrib()
+    sys.modules["tensorflow"] = _TensorFlow(real, v1, contrib)
+    sys.modules["tensorflow.contrib"] = contrib
+    for name in _CONTRIB:
+        sys.modules[f"tensorflow.contrib.{name}"] = _LazyModule(f"tensorflow.contrib.{name}", contrib, name)
+    return v1
+
+
+class _LazyModule(types.ModuleType):
+    """`import tensorflow.contrib.slim as slim` before tf_slim is loaded: resolve on first attribute access."""
+
+    def __init__(self, name: str, contrib: _Contrib, attr: str) -> None:
+        super().__init__(name)
+        self.__path__: list[str] = []
+        self._contrib = contrib
+        self._attr = attr
+
+    def __getattr__(self, name: str) -> object:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return getattr(getattr(self._contrib, self._attr), name)

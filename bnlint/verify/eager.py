@@ -1,0 +1,148 @@
+"""Watching a TF2 / Keras script: each batch-norm layer call with the `training` value it got, and the
+optimizer's steps. Functions run eagerly while verifying, so each call is seen with the user's line.
+"""
+
+from __future__ import annotations
+
+import importlib
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import tensorflow as tf
+
+from bnlint.verify.graph import UserCode
+from bnlint.verify.observations import Frame, Measurements, Observation, Status
+from bnlint.verify.stopping import VerifyDone
+
+# tf.keras is tf_keras under TF_USE_LEGACY_KERAS=1; `import keras` is Keras 3. Both are watched.
+_KERAS = ("tf_keras", "keras")
+
+
+@dataclass
+class _Call:
+    layer: Any
+    training: object  # what the caller passed: True, False, None, or a tensor
+    frames: tuple[Frame, ...]
+    inputs: Any
+    during_step: bool
+
+
+@dataclass
+class _Layer:
+    layer: Any
+    calls: list[_Call] = field(default_factory=list)
+
+
+class EagerWatcher:
+    def __init__(self, steps: int, root: Path) -> None:
+        self._steps = max(1, steps)
+        self._code = UserCode(root)
+        self._layers: dict[int, _Layer] = {}
+        self._steps_taken = 0
+        self._in_step = False
+        self._before: dict[int, list[np.ndarray]] = {}
+
+    def measured(self) -> bool:
+        return self._steps_taken > 0
+
+    def install(self) -> None:
+        tf.config.run_functions_eagerly(True)
+        for name in _KERAS:
+            try:
+                keras = importlib.import_module(name)
+            except ImportError:
+                continue
+            self._watch_layers(keras.layers.BatchNormalization)
+            self._watch_steps(keras.optimizers.Optimizer)
+
+    def _watch_layers(self, cls: Any) -> None:
+        watcher, original = self, cls.__call__
+
+        def call(layer: Any, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+            training = kwargs.get("training", args[0] if args else None)
+            frames = watcher._code.frames(traceback.extract_stack())
+            record = watcher._layers.setdefault(id(layer), _Layer(layer))
+            record.calls.append(_Call(layer, training, frames, inputs, watcher._in_step))
+            return original(layer, inputs, *args, **kwargs)
+
+        cls.__call__ = call
+
+    def _watch_steps(self, cls: Any) -> None:
+        watcher, original = self, cls.apply_gradients
+
+        def apply_gradients(optimizer: Any, *args: Any, **kwargs: Any) -> Any:
+            if watcher._steps_taken >= watcher._steps:
+                raise VerifyDone  # the loop's evaluation after the last watched step has run
+            if watcher._steps_taken == 0:
+                watcher._before = watcher._statistics()
+            watcher._steps_taken += 1
+            return original(optimizer, *args, **kwargs)
+
+        cls.apply_gradients = apply_gradients
+
+    def _statistics(self) -> dict[int, list[np.ndarray]]:
+        return {
+            key: [np.array(record.layer.moving_mean), np.array(record.layer.moving_variance)]
+            for key, record in self._layers.items()
+            if hasattr(record.layer, "moving_mean")
+        }
+
+    # -- the report ------------------------------------------------------------------------------------------
+
+    def finish(self, measurements: Measurements) -> None:
+        measurements.training_steps = self._steps_taken
+        if not self._steps_taken:
+            if measurements.status is Status.MEASURED:
+                measurements.status = Status.NO_TRAINING_STEP
+            return
+        measurements.reached = sorted(
+            {frame for record in self._layers.values() for call in record.calls for frame in call.frames}
+        )
+        after = self._statistics()
+        observations = []
+        for key, record in self._layers.items():
+            change = _largest_change(self._before.get(key), after.get(key))
+            observations += self._fixed_modes(record, change)
+        measurements.observations = observations
+
+    def _fixed_modes(self, record: _Layer, change: float | None) -> list[Observation]:
+        """A layer called with a constant `training`: how far that mode's output is from the other one's."""
+        observations = []
+        seen: set[tuple[Frame, ...]] = set()
+        for call in record.calls:
+            if not isinstance(call.training, bool) or call.frames in seen or not call.frames:
+                continue
+            seen.add(call.frames)
+            difference = self._mode_difference(record.layer, call.inputs)
+            observations.append(
+                Observation(
+                    "BN102",
+                    True,
+                    f"batch norm {record.layer.name} is called with training={call.training} here: on this batch its"
+                    f" output differs from the other mode's by up to {difference:.3g}",
+                    call.frames,
+                    confirms_only=True,
+                    evidence={"mode_difference": difference, "moving_statistics_change": change or 0.0},
+                )
+            )
+        return observations
+
+    def _mode_difference(self, layer: Any, inputs: Any) -> float:
+        """Outputs in training and inference mode on one batch; the moving statistics are put back afterwards."""
+        saved = [np.array(layer.moving_mean), np.array(layer.moving_variance)]
+        try:
+            training = np.asarray(layer(inputs, training=True))
+            inference = np.asarray(layer(inputs, training=False))
+        finally:
+            layer.moving_mean.assign(saved[0])
+            layer.moving_variance.assign(saved[1])
+        return float(np.max(np.abs(training - inference)))
+
+
+def _largest_change(before: list[np.ndarray] | None, after: list[np.ndarray] | None) -> float | None:
+    if before is None or after is None:
+        return None
+    return float(max(np.max(np.abs(a - b)) for a, b in zip(after, before, strict=True)))

@@ -1,0 +1,157 @@
+"""Watching a TF1 script's `Session.run` calls: the first training step, the evaluation runs, the checkpoints."""
+
+from __future__ import annotations
+
+import traceback
+from pathlib import Path
+from typing import Any
+
+import tensorflow.compat.v1 as tf
+from tensorflow.python.client import session as session_module
+from tensorflow.python.training import saver as saver_module
+
+from bnlint.verify.graph import (
+    Evaluation,
+    TrainingStep,
+    UserCode,
+    ancestors,
+    fetched_ops,
+    is_training_step,
+    reached_lines,
+)
+from bnlint.verify.observations import Frame, Measurements, Observation, Status
+from bnlint.verify.stopping import VerifyDone
+
+
+class GraphWatcher:
+    def __init__(self, steps: int, root: Path) -> None:
+        self._steps = max(1, steps)
+        self._code = UserCode(root)
+        self._run = session_module.BaseSession.run
+        self._init = session_module.BaseSession.__init__
+        self._saver_init = saver_module.Saver.__init__
+        self._step: TrainingStep | None = None
+        self._training_ops: dict[tuple[str, ...], bool] = {}
+        self._observations: list[Observation] = []
+        self._batch_statistics_layers: set[str] = set()
+        self._savers: list[tuple[Any, tuple[Frame, ...]]] = []
+        self.training_steps = 0
+        self.evaluations = 0
+        self.step_error = ""
+
+    def measured(self) -> bool:
+        return self._step is not None
+
+    def install(self) -> None:
+        watcher = self
+
+        def run(session: Any, fetches: Any, feed_dict: Any = None, options: Any = None, run_metadata: Any = None):
+            return watcher.session_run(session, fetches, feed_dict, options, run_metadata)
+
+        def init(session: Any, target: str = "", graph: Any = None, config: Any = None) -> None:
+            watcher._init(session, target, graph, _placement(config))
+
+        def saver_init(saver: Any, var_list: Any = None, *args: Any, **kwargs: Any) -> None:
+            watcher._savers.append((var_list, watcher._code.frames(traceback.extract_stack())))
+            watcher._saver_init(saver, var_list, *args, **kwargs)
+
+        session_module.BaseSession.run = run
+        session_module.BaseSession.__init__ = init
+        saver_module.Saver.__init__ = saver_init
+
+    # -- the user's runs -------------------------------------------------------------------------------------
+
+    def session_run(self, session: Any, fetches: Any, feed: Any, options: Any, metadata: Any) -> Any:
+        ops = fetched_ops(session.graph, fetches)
+        if self._is_training(ops):
+            return self._training(session, ops, fetches, feed, options, metadata)
+        result = self._run(session, fetches, feed, options, metadata)
+        if self._step is not None and self._evaluate(session, ops, feed):
+            raise VerifyDone
+        return result
+
+    def _is_training(self, ops: list[Any]) -> bool:
+        key = tuple(sorted(op.name for op in ops))
+        if key not in self._training_ops:
+            self._training_ops[key] = is_training_step(ancestors(ops))
+        return self._training_ops[key]
+
+    def _training(self, session: Any, ops: list[Any], fetches: Any, feed: Any, options: Any, metadata: Any) -> Any:
+        if self.training_steps >= self._steps:
+            raise VerifyDone  # stopping here lets the loop evaluate after its last watched step
+        if self._step is None:
+            self._step = TrainingStep(session, ops, feed, self._code, self._run)
+            try:
+                result = self._run(session, fetches, feed, options, metadata)
+            except tf.errors.OpError as exc:
+                # The mistake itself can break the step (a validation tower's update ops need its inputs):
+                # the structure is still measured.
+                self.step_error = f"the first training step failed: {exc.message.splitlines()[0]}"
+                raise VerifyDone from None
+            self._step.measure_after()
+        else:
+            result = self._run(session, fetches, feed, options, metadata)
+        self.training_steps += 1
+        return result
+
+    def _evaluate(self, session: Any, ops: list[Any], feed: Any) -> bool:
+        """Measure a run that is not a training step; True once an evaluation through moving statistics is seen."""
+        site = next(reversed(self._code.frames(traceback.extract_stack())), None)
+        evaluation = Evaluation(session, ops, feed, self._code, self._run, site)
+        assert self._step is not None
+        if evaluation.leaves(self._step):
+            self.evaluations += 1
+        for op in evaluation.training_mode_ops():
+            if op.op not in self._step.active and op.layer not in self._batch_statistics_layers:
+                self._batch_statistics_layers.add(op.layer)
+                self._observations += evaluation.batch_statistics(op)
+        if not evaluation.is_evaluation_of(self._step):
+            return False
+        self._observations += evaluation.variance_ratios()
+        return True
+
+    # -- the report ------------------------------------------------------------------------------------------
+
+    def finish(self, measurements: Measurements) -> None:
+        measurements.training_steps = self.training_steps + (1 if self.step_error else 0)
+        measurements.evaluation_runs = self.evaluations
+        if self.step_error:
+            measurements.error = self.step_error
+        if self._step is None:
+            if measurements.status is Status.MEASURED:
+                measurements.status = Status.NO_TRAINING_STEP
+            return
+        graph = self._step.fetches[0].graph
+        measurements.reached = sorted(reached_lines(graph, self._code))
+        measurements.observations = [*self._step.observations(), *self._observations, *self._checkpoints(graph)]
+
+    def _checkpoints(self, graph: Any) -> list[Observation]:
+        """BN105: a Saver whose variable list leaves out the batch-norm moving statistics."""
+        moving = {v.op.name for v in graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES) if "/moving_" in v.op.name}
+        observations = []
+        for var_list, frames in self._savers:
+            if var_list is None or not moving:
+                continue
+            values = var_list.values() if isinstance(var_list, dict) else var_list
+            saved = {getattr(getattr(value, "op", None), "name", None) for value in values}
+            kept = len(moving & saved)
+            observations.append(
+                Observation(
+                    "BN105",
+                    kept == 0,
+                    f"the Saver keeps {kept} of the {len(moving)} batch-norm moving statistics"
+                    + (": a restored model normalizes with mean 0 and variance 1" if kept == 0 else ""),
+                    frames,
+                    report_at=frames[-1] if frames else None,
+                    evidence={"saved_statistics": kept, "statistics": len(moving)},
+                )
+            )
+        return observations
+
+
+def _placement(config: Any) -> Any:
+    """Let ops pinned to a missing device fall back, and take GPU memory as needed rather than all of it."""
+    config = config if config is not None else tf.ConfigProto()
+    config.allow_soft_placement = True
+    config.gpu_options.allow_growth = True
+    return config

@@ -1,0 +1,101 @@
+"""Each static finding against what the runtime measured: confirmed, refuted, not measured, or not reached."""
+
+from __future__ import annotations
+
+import enum
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bnlint.diagnostic import Diagnostic
+from bnlint.verify.observations import Measurements, Observation
+
+# The runtime check that measures each static rule's claim.
+CHECKS = {"BN001": "BN102", "BN002": "BN101", "BN003": "BN103", "BN004": "BN102", "BN005": "BN101", "BN006": "BN105"}
+# Checks whose healthy measurement contradicts the static claim (a mode that is right in training may still be
+# wrong in evaluation, so BN102 never refutes: its findings are confirmed or left unmeasured).
+_REFUTING = frozenset({"BN101", "BN103", "BN105"})
+
+
+class Verdict(enum.Enum):
+    CONFIRMED = "confirmed"
+    REFUTED = "refuted"
+    NOT_MEASURED = "not measured"  # the code ran, but no measurement decides the claim
+    NOT_REACHED = "not reached"  # the script never built that code before it stopped
+
+
+_NOT_MEASURED = {
+    "BN102": "no run in the watched steps shows this layer's mode in use (an evaluation through it would:"
+    " try a larger --steps)",
+    "BN101": "no measured train op decides it",
+}
+_NOT_REACHED = "the script did not build this code before it stopped"
+
+
+@dataclass(frozen=True)
+class Judged:
+    diagnostic: Diagnostic
+    verdict: Verdict
+    evidence: Observation | None
+    reason: str = ""  # why a finding is neither confirmed nor refuted
+
+
+@dataclass(frozen=True)
+class RuntimeFinding:
+    """A mistake the measurements show that no static finding explains."""
+
+    path: str
+    line: int
+    observation: Observation
+
+
+def judge(diagnostics: Sequence[Diagnostic], measurements: Measurements) -> tuple[list[Judged], list[RuntimeFinding]]:
+    judged = [_judge(diagnostic, measurements) for diagnostic in diagnostics if not diagnostic.is_error]
+    used = {id(item.evidence) for item in judged if item.verdict is Verdict.CONFIRMED}
+    runtime = [
+        RuntimeFinding(observation.report_at[0], observation.report_at[1], observation)
+        for observation in measurements.observations
+        if observation.mistake
+        and not observation.confirms_only
+        and observation.report_at is not None
+        and (id(observation) not in used or observation.code == "BN104")
+    ]
+    return judged, _distinct(runtime)
+
+
+def _judge(diagnostic: Diagnostic, measurements: Measurements) -> Judged:
+    check = CHECKS.get(diagnostic.code)
+    lines = _lines(diagnostic)
+    path = os.path.abspath(diagnostic.path)
+    relevant = [item for item in measurements.observations if item.code == check]
+    if diagnostic.code != "BN005":  # BN005's get_collection builds no op: judge it by the file's train op
+        relevant = [item for item in relevant if any(p == path and line in lines for p, line in item.frames)]
+    mistakes = [item for item in relevant if item.mistake]
+    if mistakes:
+        return Judged(diagnostic, Verdict.CONFIRMED, mistakes[0])
+    reached = any(p == path and line in lines for p, line in measurements.reached)
+    healthy = [item for item in measurements.observations if item.code == check and not item.mistake]
+    if check in _REFUTING and (relevant or (reached and healthy)):
+        return Judged(diagnostic, Verdict.REFUTED, (relevant or healthy)[0])
+    if reached or relevant or diagnostic.code == "BN005":
+        reason = _NOT_MEASURED.get(check or "", "nothing in the watched steps measures it")
+        return Judged(diagnostic, Verdict.NOT_MEASURED, None, reason)
+    return Judged(diagnostic, Verdict.NOT_REACHED, None, _NOT_REACHED)
+
+
+def _lines(diagnostic: Diagnostic) -> range:
+    """The lines of the call the finding is about: the runtime knows a call by the line Python ran it on."""
+    if diagnostic.call_lines is not None:
+        return range(diagnostic.call_lines[0], diagnostic.call_lines[1] + 1)
+    return range(diagnostic.line, diagnostic.end_line + 1)
+
+
+def _distinct(findings: list[RuntimeFinding]) -> list[RuntimeFinding]:
+    seen: set[tuple[str, int, str]] = set()
+    distinct = []
+    for finding in findings:
+        key = (finding.path, finding.line, finding.observation.code)
+        if key not in seen:
+            seen.add(key)
+            distinct.append(finding)
+    return distinct

@@ -1,0 +1,132 @@
+"""`bnlint verify` on runnable scripts: each static finding confirmed, each runtime-only mistake found, clean
+scripts clean. Needs TensorFlow (the verify extra, installed by the README's test command)."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import sys
+import tokenize
+from collections import Counter
+from importlib.util import find_spec
+from pathlib import Path
+
+import pytest
+
+from support import EXAMPLES, FIXTURES, ROOT, execute, expected_findings, run
+
+pytestmark = [
+    pytest.mark.tensorflow,
+    pytest.mark.skipif(find_spec("tensorflow") is None, reason='needs TensorFlow: pip install -e ".[verify]"'),
+]
+RUNNABLE = sorted((FIXTURES / "runnable").glob("*.py"))
+SCRIPTS = [path for path in RUNNABLE if path.name != "export_meta_graph.py"]
+_VERIFY = re.compile(r"#\s*verify:\s*(?P<code>BN1[0-9]{2})\s*$")
+
+
+def _runtime_expectations(source: str) -> Counter[tuple[int, str]]:
+    expected: Counter[tuple[int, str]] = Counter()
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.COMMENT and (match := _VERIFY.search(token.string)):
+            expected[(token.start[0], match["code"])] += 1
+    return expected
+
+
+def _verify(path: Path, *options: str):
+    shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    result = run("bnlint", "verify", "--format", "json", *options, str(shown))
+    assert result.returncode in (0, 1), result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    return result.returncode, json.loads(result.stdout)
+
+
+@pytest.mark.parametrize("path", SCRIPTS, ids=lambda path: path.name)
+def test_verify_confirms_every_static_finding_and_finds_the_hidden_ones(path):
+    source = path.read_text(encoding="utf-8")
+    status, report = _verify(path)
+    verdicts = Counter((item["line"], item["code"], item["verdict"]) for item in report["findings"])
+    assert verdicts == Counter({(line, code, "confirmed"): n for (line, code), n in expected_findings(source).items()})
+    runtime = Counter((item["line"], item["code"]) for item in report["runtime_findings"] if item["code"] != "BN104")
+    assert runtime == _runtime_expectations(source)
+    assert status == (1 if path.name.startswith(("bad_", "keras_bad_")) else 0)
+
+
+def test_the_report_example_is_confirmed_with_numbers_and_lines():
+    status, report = _verify(EXAMPLES / "train_buggy.py", "--steps", "50")
+    assert status == 1
+    confirmed = {item["code"]: item for item in report["findings"] if item["verdict"] == "confirmed"}
+    assert sorted(confirmed) == ["BN002", "BN003", "BN004"]
+    assert confirmed["BN002"]["measurement"]["code"] == "BN101"
+    assert confirmed["BN002"]["measurement"]["evidence"]["run_by_step"] == 0
+    assert confirmed["BN003"]["measurement"]["code"] == "BN103"
+    assert confirmed["BN004"]["measurement"]["code"] == "BN102"
+    (gap,) = [item for item in report["runtime_findings"] if item["code"] == "BN104"]
+    assert gap["evidence"]["variance_ratio"] > 100  # the symptom: validation normalizes with the wrong statistics
+
+
+def test_the_fixed_example_verifies_clean():
+    status, report = _verify(EXAMPLES / "train_fixed.py", "--steps", "50")
+    assert status == 0
+    assert report["findings"] == [] and report["runtime_findings"] == []
+    assert report["evaluation_runs"] == 1  # the evaluation at step 50 was measured, and is healthy
+
+
+def test_a_saved_graph_is_checked_without_running_code(tmp_path):
+    meta = tmp_path / "buggy.meta"
+    environment = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="3")
+    export = execute([sys.executable, str(FIXTURES / "runnable" / "export_meta_graph.py"), str(meta)], env=environment)
+    assert meta.exists(), export.stdout + export.stderr
+    status, report = _verify(meta)
+    assert status == 1
+    assert sorted(item["code"] for item in report["runtime_findings"]) == ["BN101", "BN103"]
+    assert report["mode"] == "metagraph"
+
+
+def _failure(tmp_path: Path, source: str, *options: str, env: dict[str, str] | None = None):
+    script = tmp_path / "train.py"
+    script.write_text(source)
+    result = run("bnlint", "verify", *options, str(script), env=env)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr.split("the script's last output:")[0]
+    return result.stderr
+
+
+def test_a_script_that_fails_before_training_gives_its_error(tmp_path):
+    message = _failure(
+        tmp_path, "import tensorflow as tf\nx = tf.placeholder(tf.float32, [None, 2])\nraise KeyError('data')\n"
+    )
+    assert "failed before its first training step: KeyError (line 3)" in message
+
+
+def test_an_api_without_a_stand_in_is_not_verifiable(tmp_path):
+    message = _failure(tmp_path, "import tensorflow as tf\nmodel = tf.contrib.learn.DNNClassifier([10], 2)\n")
+    assert "not verifiable: tensorflow.contrib.learn has no stand-in" in message
+
+
+def test_a_hanging_script_is_ended(tmp_path):
+    message = _failure(
+        tmp_path, "import time\nimport tensorflow as tf\nwhile True:\n    time.sleep(1)\n", "--timeout", "20"
+    )
+    assert "took longer than 20 s" in message
+
+
+def test_a_script_that_trains_nothing_says_so(tmp_path):
+    message = _failure(tmp_path, "import tensorflow as tf\nprint(tf.placeholder(tf.float32, [2]))\n")
+    assert "ran no training step" in message
+
+
+def test_tensorflow_missing_names_the_install_command(tmp_path):
+    broken = tmp_path / "broken"
+    (broken / "tensorflow").mkdir(parents=True)
+    (broken / "tensorflow" / "__init__.py").write_text("raise ImportError('no TensorFlow here')\n")
+    environment = dict(os.environ, PYTHONPATH=str(broken))
+    message = _failure(tmp_path, "import tensorflow as tf\n", env=environment)
+    assert 'pip install "bnlint[verify]"' in message
+
+
+def test_asking_for_a_gpu_where_there_is_none(tmp_path):
+    environment = dict(os.environ, CUDA_VISIBLE_DEVICES="-1")
+    message = _failure(tmp_path, (EXAMPLES / "train_fixed.py").read_text(), "--device", "gpu", env=environment)
+    assert "no GPU is visible" in message
