@@ -40,26 +40,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=20)
     args = parser.parse_args()
+    verify = [sys.executable, "-m", "bnlint", "verify", "--steps", str(args.steps)]
     commands = {
         "import tensorflow (floor)": [sys.executable, "-c", "import tensorflow"],
-        "verify train_buggy.py": [
-            sys.executable,
-            "-m",
-            "bnlint",
-            "verify",
-            "--steps",
-            str(args.steps),
-            "examples/train_buggy.py",
-        ],
-        "verify train_fixed.py": [
-            sys.executable,
-            "-m",
-            "bnlint",
-            "verify",
-            "--steps",
-            str(args.steps),
-            "examples/train_fixed.py",
-        ],
+        "verify train_buggy.py": [*verify, "examples/train_buggy.py"],
+        "verify train_fixed.py": [*verify, "examples/train_fixed.py"],
     }
     results: dict[str, list[tuple[float, float, int]]] = {name: [] for name in commands}
     for _ in range(args.rounds):
