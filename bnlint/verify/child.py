@@ -65,11 +65,7 @@ def _measure(args: argparse.Namespace) -> Measurements:
 
 def _device(tf: Any, wanted: str) -> str | None:
     """The device the graph runs on: the first GPU TensorFlow sees, else the CPU (None when a GPU was required)."""
-    if wanted == "cpu":
-        # Hidden before the runtime starts, so the default placer cannot put the user's ops on a GPU.
-        tf.config.set_visible_devices([], "GPU")
-        return "CPU"
-    gpus = tf.config.list_physical_devices("GPU")
+    gpus = [] if wanted == "cpu" else tf.config.list_physical_devices("GPU")
     if not gpus:
         return None if wanted == "gpu" else "CPU"
     details = tf.config.experimental.get_device_details(gpus[0])

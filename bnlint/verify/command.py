@@ -65,9 +65,9 @@ def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[ty
 def verify(args: argparse.Namespace) -> int:
     script = Path(args.script)
     if not script.is_file():
-        return _fail(args, f"{script}: no such file")
+        return _fail(f"{script}: no such file")
     if importlib.util.find_spec("tensorflow") is None:
-        return _fail(args, f"TensorFlow is not installed; install it with: {INSTALL}")
+        return _fail(f"TensorFlow is not installed; install it with: {INSTALL}")
     diagnostics: list[Diagnostic] = []
     mode = "metagraph"
     if script.suffix != ".meta":
@@ -75,7 +75,7 @@ def verify(args: argparse.Namespace) -> int:
     run = _run_child(script, mode, args)
     measurements = run.measurements
     if measurements.status is not Status.MEASURED:
-        return _fail(args, _why(measurements, args), run.output)
+        return _fail(_why(measurements), run.output)
     judged, runtime = judge(diagnostics, measurements)
     render = _render_json if args.format == "json" else _render_text
     sys.stdout.write(render(script, run, judged, runtime))
@@ -148,7 +148,7 @@ def _run_child(script: Path, mode: str, args: argparse.Namespace) -> Run:
     return Run(measurements, time.monotonic() - started, text)
 
 
-def _why(measurements: Measurements, args: argparse.Namespace) -> str:
+def _why(measurements: Measurements) -> str:
     reasons = {
         Status.NO_TRAINING_STEP: "the script ran no training step (no Session.run of an optimizer's train op)",
         Status.NO_TENSORFLOW: f"TensorFlow is not installed; install it with: {INSTALL}",
@@ -159,7 +159,7 @@ def _why(measurements: Measurements, args: argparse.Namespace) -> str:
     return f"{reason}: {measurements.error}" if measurements.error else reason
 
 
-def _fail(args: argparse.Namespace, message: str, output: str = "") -> int:
+def _fail(message: str, output: str = "") -> int:
     if output.strip():
         tail = "\n".join(output.rstrip().splitlines()[-15:])
         sys.stderr.write(f"the script's last output:\n{tail}\n")

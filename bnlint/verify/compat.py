@@ -11,7 +11,7 @@ import types
 # tf_slim's batch_norm lazily imports tf_keras.legacy_tf_layers.*, which tf_keras 2.16+ ships under src/.
 _LEGACY_LAYERS = ("", ".base", ".core", ".convolutional", ".normalization", ".pooling")
 
-# `tensorflow.contrib.<name>` members with a stand-in: a module name, or a function building the module.
+# `tensorflow.contrib.<name>` members with a stand-in, and the module that stands in.
 _CONTRIB = {
     "slim": "tf_slim",
     "layers": "tf_slim.layers",
