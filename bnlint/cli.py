@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from bnlint import __version__
+from bnlint.config import ConfigError, Configurations, Options
 from bnlint.diagnostic import UNREADABLE, Diagnostic, error
 from bnlint.discovery import python_files
 from bnlint.docs import rule_list, rule_text, rules_markdown
 from bnlint.engine import check_source
+from bnlint.noqa import add_noqa
 from bnlint.project import Project
-from bnlint.reporters import RENDERERS
-from bnlint.rules import ALL_RULES, RULES_BY_CODE
-from bnlint.selection import Selection, SelectionError, parse_codes
+from bnlint.reporters import RENDERERS, Report
+from bnlint.reporters.text import statistics
+from bnlint.rules import ALL_RULES, RULES_BY_CODE, Rule
+from bnlint.selection import Layer, Selection, SelectionError, parse_codes
 from bnlint.source import decode
 from bnlint.verify.command import add_parser as add_verify_parser
 from bnlint.verify.command import verify
@@ -53,20 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"bnlint {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    check = commands.add_parser("check", help="check files and directories (the default: the current directory)")
-    check.add_argument("paths", nargs="*", metavar="PATH", help="files, directories, or - for standard input")
-    check.add_argument("--format", choices=sorted(RENDERERS), default="text", help="output format (default: text)")
-    check.add_argument("--select", metavar="CODES", help="report only these codes or prefixes, e.g. BN001,BN00")
-    check.add_argument("--ignore", metavar="CODES", help="do not report these codes or prefixes")
-    check.add_argument("--stdin-filename", metavar="NAME", help="the name to report for standard input")
-    check.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
-    check.add_argument(
-        "--project-root",
-        metavar="DIR",
-        action="append",
-        default=[],
-        help="a folder to resolve imports from, besides each file's own package root (repeatable)",
-    )
+    _add_check_parser(commands)
     add_verify_parser(commands)
     rule = commands.add_parser("rule", help="show a rule's documentation, or list the rules")
     rule.add_argument("code", nargs="?", metavar="CODE", help="e.g. BN003; without it, list every rule")
@@ -74,35 +65,167 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_check_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    check = commands.add_parser("check", help="check files and directories (the default: the current directory)")
+    check.add_argument("paths", nargs="*", metavar="PATH", help="files, directories, or - for standard input")
+    output = check.add_argument_group("output")
+    output.add_argument("--format", choices=list(RENDERERS), default="text", help="output format (default: text)")
+    output.add_argument("--show-source", action="store_true", help="text: print the line under each finding")
+    output.add_argument("--statistics", action="store_true", help="count the findings of each code")
+    output.add_argument(
+        "--color", choices=("auto", "always", "never"), default="auto", help="auto: on a terminal, unless NO_COLOR"
+    )
+    output.add_argument("--exit-zero", action="store_true", help="exit 0 even when there are findings")
+    rules = check.add_argument_group("rule selection (override the configuration file)")
+    rules.add_argument("--select", metavar="CODES", help="report only these codes or prefixes, e.g. BN001,BN00")
+    rules.add_argument("--extend-select", metavar="CODES", help="report these codes too, e.g. BN910")
+    rules.add_argument("--ignore", metavar="CODES", help="do not report these codes or prefixes")
+    rules.add_argument(
+        "--per-file-ignores",
+        metavar="PATTERN:CODES",
+        action="append",
+        default=[],
+        help="do not report these codes in files matching the pattern (repeatable)",
+    )
+    files = check.add_argument_group("files")
+    files.add_argument("--exclude", metavar="PATTERNS", help="replace the excluded files and folders")
+    files.add_argument("--extend-exclude", metavar="PATTERNS", help="exclude these files and folders too")
+    files.add_argument(
+        "--force-exclude", action="store_true", help="exclude files named on the command line too (for pre-commit)"
+    )
+    files.add_argument("--stdin-filename", metavar="NAME", help="the name to report for standard input")
+    files.add_argument(
+        "--project-root",
+        metavar="DIR",
+        action="append",
+        default=[],
+        help="a folder to resolve imports from, besides each file's own package root (repeatable)",
+    )
+    configuration = check.add_argument_group("configuration")
+    configuration.add_argument("--config", metavar="PATH", help="use this configuration file and no other")
+    configuration.add_argument("--isolated", action="store_true", help="ignore every configuration file")
+    configuration.add_argument(
+        "--add-noqa", action="store_true", help="write `# noqa: CODE` on the line of every finding (adoption)"
+    )
+
+
 def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    if args.isolated and args.config:
+        parser.error("--isolated and --config cannot be used together")
+    if args.add_noqa and "-" in args.paths:
+        parser.error("--add-noqa rewrites files; it cannot take standard input")
     try:
-        selection = Selection(
-            select=parse_codes(args.select) if args.select else Selection.select,
-            ignore=parse_codes(args.ignore) if args.ignore else (),
-        )
+        configurations = Configurations(_command_line(args), Path(args.config) if args.config else None, args.isolated)
+        files = _files(args, configurations)
+        settings = {path: configurations.settings_for(_display(path, args)) for path in files}
     except SelectionError as exc:
         parser.error(str(exc))
-    rules = [rule for rule in ALL_RULES if selection.selects(rule.code)]
+    except ConfigError as exc:
+        sys.stderr.write(f"bnlint: error: {exc}\n")
+        return EXIT_ERROR
     # One project for the run: every module is parsed once, however many checked files import it.
-    project = Project(roots=[Path(root) for root in args.project_root])
+    roots = dict.fromkeys(root for item in settings.values() for root in item.project_roots)
+    project = Project(roots=list(roots))
     diagnostics: list[Diagnostic] = []
-    for path in python_files(args.paths or ["."]):
-        if path == "-":
-            display = args.stdin_filename or "-"
-            diagnostics += check_source(decode(sys.stdin.buffer.read()), display, rules, project=project)
+    sources: dict[str, str] = {}
+    for path in files:
+        display = _display(path, args)
+        text = _text(path)
+        if isinstance(text, Diagnostic):
+            diagnostics.append(text)
             continue
-        try:
-            data = _read(path)
-        except OSError as exc:
-            diagnostics.append(error(path, UNREADABLE, f"could not read: {exc.strerror or exc}"))
-            continue
-        diagnostics += check_source(decode(data), path, rules, project=project)
+        found = check_source(text, display, _rules(settings[path].selection_for(display)), project=project)
+        if found:
+            sources[display] = text
+        diagnostics += found
     diagnostics.sort()
-    sys.stdout.write(RENDERERS[args.format](diagnostics))
-    sys.stdout.flush()
+    if args.add_noqa:
+        return _add_noqa(diagnostics)
+    counts = args.statistics and args.format == "text"  # other formats print them apart
+    _report(args, Report(diagnostics, sources, show_source=args.show_source, statistics=counts, color=_color(args)))
     if any(diagnostic.is_error for diagnostic in diagnostics):
         return EXIT_ERROR
     return EXIT_FINDINGS if diagnostics and not args.exit_zero else EXIT_CLEAN
+
+
+def _command_line(args: argparse.Namespace) -> Options:
+    return Options(
+        layer=Layer(
+            parse_codes(args.select) if args.select else None,
+            parse_codes(args.extend_select) if args.extend_select else (),
+            parse_codes(args.ignore) if args.ignore else (),
+        ),
+        per_file_ignores=tuple(_per_file_ignore(item) for item in args.per_file_ignores),
+        exclude=_patterns(args.exclude) if args.exclude is not None else None,
+        extend_exclude=_patterns(args.extend_exclude) if args.extend_exclude else (),
+        project_roots=tuple(Path(root).absolute() for root in args.project_root),
+    )
+
+
+def _per_file_ignore(item: str) -> tuple[str, tuple[str, ...]]:
+    pattern, separator, codes = item.rpartition(":")
+    if not separator or not pattern:
+        raise SelectionError(f"--per-file-ignores takes PATTERN:CODES, not {item!r}")
+    return pattern, parse_codes(codes)
+
+
+def _patterns(text: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in text.split(",") if item.strip())
+
+
+def _files(args: argparse.Namespace, configurations: Configurations) -> list[str]:
+    def excluded(path: str) -> bool:
+        return configurations.settings_for(path).excludes(path)
+
+    files = []
+    for path in python_files(args.paths or ["."], excluded, args.force_exclude):
+        if path.endswith(".ipynb"):  # named by pre-commit's `jupyter` type
+            sys.stderr.write(f"bnlint: {path}: skipped: notebooks are not supported yet\n")
+        else:
+            files.append(path)
+    if args.force_exclude and args.stdin_filename and excluded(args.stdin_filename):
+        return [path for path in files if path != "-"]
+    return files
+
+
+def _display(path: str, args: argparse.Namespace) -> str:
+    return (args.stdin_filename or "-") if path == "-" else path
+
+
+def _text(path: str) -> str | Diagnostic:
+    """The file's text as flake8 would see it, or the diagnostic saying why it cannot be read."""
+    if path == "-":
+        return decode(sys.stdin.buffer.read())
+    try:
+        return decode(_read(path))
+    except OSError as exc:
+        return error(path, UNREADABLE, f"could not read: {exc.strerror or exc}")
+
+
+def _rules(selection: Selection) -> list[type[Rule]]:
+    return [rule for rule in ALL_RULES if selection.selects(rule.code)]
+
+
+def _color(args: argparse.Namespace) -> bool:
+    """As flake8 and the NO_COLOR convention have it: `auto` colours a terminal unless NO_COLOR is set."""
+    if args.format != "text" or args.color == "never":
+        return False
+    return args.color == "always" or (sys.stdout.isatty() and not os.environ.get("NO_COLOR"))
+
+
+def _report(args: argparse.Namespace, report: Report) -> None:
+    sys.stdout.write(RENDERERS[args.format](report))
+    if args.statistics and args.format != "text":  # standard output stays the machine-readable document
+        sys.stderr.write("".join(line + "\n" for line in statistics(report.diagnostics)))
+    sys.stdout.flush()
+
+
+def _add_noqa(diagnostics: list[Diagnostic]) -> int:
+    errors = [diagnostic for diagnostic in diagnostics if diagnostic.is_error]
+    sys.stdout.write(RENDERERS["text"](Report(errors)))
+    added = add_noqa([diagnostic for diagnostic in diagnostics if not diagnostic.is_error])
+    sys.stderr.write(f"Added {added.comments} noqa directive(s) to {added.files} file(s).\n")
+    return EXIT_ERROR if errors else EXIT_CLEAN
 
 
 def _read(path: str) -> bytes:

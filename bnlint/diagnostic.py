@@ -7,9 +7,21 @@ from dataclasses import dataclass, field
 # Codes for problems with the input or with bnlint itself rather than with the checked code.
 UNREADABLE = "BN900"
 INTERNAL_ERROR = "BN901"
+
+
+@dataclass(frozen=True)
+class ErrorCode:
+    name: str
+    description: str
+
+
 ERROR_CODES = {
-    UNREADABLE: "the file could not be read or parsed (syntax error, Python 2 code, unreadable file)",
-    INTERNAL_ERROR: "bnlint failed on this file; the other files and rules are still checked (please report it)",
+    UNREADABLE: ErrorCode(
+        "unreadable-file", "the file could not be read or parsed (syntax error, Python 2 code, unreadable file)"
+    ),
+    INTERNAL_ERROR: ErrorCode(
+        "internal-error", "bnlint failed on this file; the other files and rules are still checked (please report it)"
+    ),
 }
 
 

@@ -3,56 +3,55 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-# Never descended into: version control, caches, virtual environments and build output.
-EXCLUDED_DIRECTORIES = frozenset(
-    {
-        ".git",
-        ".hg",
-        ".svn",
-        ".tox",
-        ".nox",
-        ".venv",
-        "venv",
-        ".eggs",
-        "__pycache__",
-        ".mypy_cache",
-        ".pytest_cache",
-        ".ruff_cache",
-        ".bnlint_cache",
-        "node_modules",
-        "site-packages",
-        "build",
-        "dist",
-    }
+# Never descended into unless the configuration's `exclude` replaces this list: version control, caches, virtual
+# environments and build output. Patterns, as in `exclude`.
+DEFAULT_EXCLUDE = (
+    ".git",
+    ".hg",
+    ".svn",
+    ".tox",
+    ".nox",
+    ".venv",
+    "venv",
+    ".eggs",
+    "*.egg-info",
+    "__pycache__",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+    ".bnlint_cache",
+    "node_modules",
+    "site-packages",
+    "build",
+    "dist",
 )
 
 
-def python_files(paths: list[str]) -> Iterator[str]:
-    """Files named on the command line as given; directories walked for `*.py`, sorted, without following links."""
+def python_files(paths: list[str], excluded: Callable[[str], bool], force_exclude: bool = False) -> Iterator[str]:
+    """Files named on the command line as given (unless excluded and `force_exclude`, as pre-commit wants);
+    directories walked for `*.py`, sorted, without following links, skipping virtual environments and what
+    `excluded` says."""
     for path in paths:
+        if force_exclude and path != "-" and excluded(path):
+            continue
         if os.path.isdir(path):
-            yield from _walk(path)
+            yield from _walk(path, excluded)
         else:
             yield path
 
 
-def _walk(root: str) -> Iterator[str]:
+def _walk(root: str, excluded: Callable[[str], bool]) -> Iterator[str]:
     for directory, subdirectories, files in os.walk(root):
         subdirectories[:] = sorted(
-            name for name in subdirectories if not _excluded(os.path.join(directory, name), name)
+            name for name in subdirectories if not _skipped(os.path.join(directory, name), excluded)
         )
         for name in sorted(files):
             path = os.path.join(directory, name)
-            if name.endswith(".py") and os.path.isfile(path) and not os.path.islink(path):
+            if name.endswith(".py") and os.path.isfile(path) and not os.path.islink(path) and not excluded(path):
                 yield path
 
 
-def _excluded(path: str, name: str) -> bool:
-    return (
-        name in EXCLUDED_DIRECTORIES
-        or name.endswith(".egg-info")
-        or os.path.islink(path)
-        or os.path.exists(os.path.join(path, "pyvenv.cfg"))
-    )
+def _skipped(path: str, excluded: Callable[[str], bool]) -> bool:
+    return os.path.islink(path) or os.path.exists(os.path.join(path, "pyvenv.cfg")) or excluded(path)

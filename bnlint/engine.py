@@ -11,9 +11,10 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from bnlint.diagnostic import INTERNAL_ERROR, UNREADABLE, Diagnostic, Related, error
-from bnlint.noqa import Suppressions
+from bnlint.noqa import Suppressions, file_directive
 from bnlint.project import Project
 from bnlint.rules import ALL_RULES, Finding, Rule
+from bnlint.rules.bn910_unused_noqa import UnusedNoqa
 
 _PYTHON2_HINTS = (
     "Missing parentheses in call to",
@@ -46,8 +47,11 @@ def _check(text: str, path: str, rules: Sequence[type[Rule]], honour_noqa: bool,
     project.provide(file, text)
     if not project.relevant(file):
         return []
+    directive = file_directive(text)
+    if directive is not None:
+        rules = [rule for rule in rules if not directive.ignores(rule.code)]
     suppressions = Suppressions(text) if honour_noqa else None
-    if suppressions is not None and suppressions.skips_file():
+    if not rules or (suppressions is not None and suppressions.skips_file()):
         return []
     if "\0" in text:
         line = text.count("\n", 0, text.index("\0")) + 1
@@ -75,8 +79,18 @@ def _check(text: str, path: str, rules: Sequence[type[Rule]], honour_noqa: bool,
     findings = [finding for finding in findings if not facts.in_test_code(finding.site)]
     diagnostics.extend(_locate(facts.syntax.module, path, findings))
     if suppressions is not None:
-        diagnostics = [d for d in diagnostics if d.is_error or not suppressions.suppresses(d.code, d.line)]
+        diagnostics = _apply_noqa(path, suppressions, diagnostics, rules)
     return sorted(set(diagnostics))
+
+
+def _apply_noqa(
+    path: str, suppressions: Suppressions, diagnostics: list[Diagnostic], rules: Sequence[type[Rule]]
+) -> list[Diagnostic]:
+    kept = [d for d in diagnostics if d.is_error or not suppressions.suppresses(d.code, d.line)]
+    if UnusedNoqa in rules:
+        unchecked = {rule.code for rule in ALL_RULES} - {rule.code for rule in rules}
+        kept += UnusedNoqa.unused(path, suppressions, diagnostics, unchecked)
+    return kept
 
 
 def _locate(module: cst.Module, path: str, findings: list[Finding]) -> list[Diagnostic]:

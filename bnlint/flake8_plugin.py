@@ -31,6 +31,7 @@ class BnlintChecker:
             "--bnlint-project-root",
             default=None,
             parse_from_config=True,
+            normalize_paths=True,  # a relative folder in a configuration file is relative to that file
             help="bnlint: a folder to resolve the checked files' imports from, besides each file's own package root",
         )
 

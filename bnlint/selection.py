@@ -1,11 +1,17 @@
-"""`--select` / `--ignore` by code prefix, decided as flake8 decides: the longer matching prefix wins."""
+"""Which codes a file is checked for, decided as ruff decides it from `select` / `extend-select` / `ignore` layers
+(the configuration file's, then the command line's): within a layer the longer matching prefix wins, as in flake8,
+and a layer that sets `select` starts over."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 _CODE_PREFIX = re.compile(r"^BN[0-9]{0,3}$")
+# Selected unless a layer says otherwise: every rule about the checked code. Opt-in codes (BN910, unused noqa)
+# lie outside it, and the error codes BN900 / BN901 are reported whatever is selected.
+DEFAULT_SELECT = ("BN0",)
 
 
 class SelectionError(ValueError):
@@ -13,7 +19,12 @@ class SelectionError(ValueError):
 
 
 def parse_codes(text: str) -> tuple[str, ...]:
-    codes = tuple(item.strip().upper() for item in re.split(r"[,\s]+", text) if item.strip())
+    """Codes or prefixes from a comma- or space-separated command-line value."""
+    return validate_codes(item for item in re.split(r"[,\s]+", text) if item.strip())
+
+
+def validate_codes(items: Iterable[str]) -> tuple[str, ...]:
+    codes = tuple(item.strip().upper() for item in items)
     for code in codes:
         if not _CODE_PREFIX.match(code):
             raise SelectionError(f"{code!r} is not a bnlint code or code prefix (BN, BN0, BN001, ...)")
@@ -21,11 +32,28 @@ def parse_codes(text: str) -> tuple[str, ...]:
 
 
 @dataclass(frozen=True)
-class Selection:
-    select: tuple[str, ...] = ("BN",)
+class Layer:
+    select: tuple[str, ...] | None = None  # None: keep what earlier layers selected
+    extend_select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
 
+
+@dataclass(frozen=True)
+class Selection:
+    layers: tuple[Layer, ...] = ()
+
+    def then(self, layer: Layer) -> Selection:
+        return Selection((*self.layers, layer))
+
     def selects(self, code: str) -> bool:
-        selected = max((len(prefix) for prefix in self.select if code.startswith(prefix)), default=-1)
-        ignored = max((len(prefix) for prefix in self.ignore if code.startswith(prefix)), default=-1)
-        return selected > ignored
+        selected = _longest(code, DEFAULT_SELECT) >= 0
+        for layer in self.layers:
+            chosen = _longest(code, (*(layer.select or ()), *layer.extend_select))
+            ignored = _longest(code, layer.ignore)
+            if layer.select is not None or chosen >= 0 or ignored >= 0:
+                selected = chosen > ignored  # a tie goes to ignore, as in flake8
+        return selected
+
+
+def _longest(code: str, prefixes: tuple[str, ...]) -> int:
+    return max((len(prefix) for prefix in prefixes if code.startswith(prefix)), default=-1)

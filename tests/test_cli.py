@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -123,3 +125,69 @@ def test_a_closed_pipe_is_not_a_traceback():
     completed = execute(["sh", "-c", f"{sys.executable} -m bnlint check tests/fixtures | head -n 1"])
     assert completed.stdout.count("\n") == 1
     assert "Traceback" not in completed.stderr
+
+
+def test_show_source_puts_carets_under_the_reported_span():
+    lines = run("bnlint", "check", "--show-source", "--select", "BN002,BN004", BUGGY).stdout.splitlines()
+    items = json.loads(run("bnlint", "check", "--format", "json", "--select", "BN002,BN004", BUGGY).stdout)
+    source = Path(BUGGY).read_text().splitlines()
+    assert len(lines) == 3 * len(items)
+    for index, item in enumerate(items):
+        headline, code, carets = lines[3 * index : 3 * index + 3]
+        assert headline.startswith(f"{item['path']}:{item['line']}:{item['column']}: {item['code']}")
+        assert code == "    " + source[item["line"] - 1]
+        start = carets.index("^")
+        assert start - 4 == item["column"] - 1
+        underlined = code[start : len(carets)]
+        span_end = item["end_column"] - 1 if item["end_line"] == item["line"] else len(source[item["line"] - 1])
+        assert underlined == source[item["line"] - 1][item["column"] - 1 : span_end]
+
+
+def test_statistics_count_each_code():
+    items = json.loads(run("bnlint", "check", "--format", "json", "tests/fixtures/bn001").stdout)
+    result = run("bnlint", "check", "--statistics", "tests/fixtures/bn001")
+    counts = {}
+    for item in items:
+        counts[item["code"]] = counts.get(item["code"], 0) + 1
+    tail = result.stdout.splitlines()[len(items) :]
+    assert {line.split()[1]: int(line.split()[0]) for line in tail} == counts
+    assert tail[0].split()[2] == "constant-batch-norm-mode"
+    # With a machine-readable format the counts go to standard error, leaving the document whole.
+    machine = run("bnlint", "check", "--statistics", "--format", "json", "tests/fixtures/bn001")
+    assert json.loads(machine.stdout) == items
+    assert machine.stderr.splitlines() == tail
+
+
+def _on_a_terminal(*args: str, env: dict[str, str]) -> str:
+    """The command's output as a terminal shows it: run under a pseudo-terminal, so it is a real tty."""
+    import pty  # Unix only
+
+    controller, terminal = pty.openpty()
+    environment = {key: value for key, value in os.environ.items() if key not in ("NO_COLOR", "FORCE_COLOR")}
+    with subprocess.Popen(
+        [sys.executable, "-m", "bnlint", *args], stdout=terminal, stderr=terminal, env={**environment, **env}
+    ) as process:
+        os.close(terminal)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the terminal closed: the process is done
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        process.wait()
+    os.close(controller)
+    return b"".join(chunks).decode()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
+def test_colour_only_on_a_terminal_and_never_with_no_color():
+    escape = "\x1b["
+    assert escape in _on_a_terminal("check", BUGGY, env={})
+    assert escape not in _on_a_terminal("check", BUGGY, env={"NO_COLOR": "1"})
+    assert escape not in _on_a_terminal("check", "--color", "never", BUGGY, env={})
+    assert escape not in run("bnlint", "check", BUGGY).stdout  # a pipe
+    assert escape in run("bnlint", "check", "--color", "always", BUGGY).stdout
+    assert escape not in run("bnlint", "check", "--color", "always", "--format", "json", BUGGY).stdout

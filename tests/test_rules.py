@@ -38,7 +38,8 @@ def test_codes_and_names_are_unique_and_well_formed():
     codes = [rule.code for rule in ALL_RULES]
     names = [rule.name for rule in ALL_RULES]
     assert len(set(codes)) == len(codes) and len(set(names)) == len(names)
-    assert all(re.fullmatch(r"BN[0-8][0-9]{2}", code) for code in codes)
+    # BN0xx: mistakes in the checked code; BN91x: about bnlint's own comments; BN1xx (verify) and BN90x are not rules.
+    assert all(re.fullmatch(r"BN0[0-9]{2}|BN91[0-9]", code) for code in codes)
     assert all(re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", name) for name in names)
 
 

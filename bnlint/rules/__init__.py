@@ -9,6 +9,7 @@ from bnlint.rules.bn003_second_tower_without_reuse import SecondTowerWithoutReus
 from bnlint.rules.bn004_missing_mode import MissingBatchNormMode
 from bnlint.rules.bn005_update_ops_read_too_early import UpdateOpsReadTooEarly
 from bnlint.rules.bn006_checkpoint_drops_moving_statistics import CheckpointDropsMovingStatistics
+from bnlint.rules.bn910_unused_noqa import UnusedNoqa
 
 ALL_RULES: tuple[type[Rule], ...] = (
     ConstantBatchNormMode,
@@ -17,6 +18,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     MissingBatchNormMode,
     UpdateOpsReadTooEarly,
     CheckpointDropsMovingStatistics,
+    UnusedNoqa,
 )
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
 

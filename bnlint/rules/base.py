@@ -29,6 +29,8 @@ class Rule:
     code: ClassVar[str]
     name: ClassVar[str]  # names the pattern, reads as "allow <name>"
     summary: ClassVar[str]  # one line for tables
+    # How CI formats grade it: every mistake a rule finds breaks validation, so "error" unless a rule says less.
+    level: ClassVar[str] = "error"
     # Short programs; each expected finding is marked on its line with `# expect: CODE`, as in the fixtures.
     # The first of each is the documentation's Example / Use instead.
     VALID: ClassVar[tuple[str, ...]]

@@ -1,24 +1,19 @@
-"""Rendering diagnostics for people (text) and programs (json)."""
+"""One JSON list of findings, for programs."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 
 from bnlint.diagnostic import Diagnostic
-from bnlint.rules import RULES_BY_CODE
+from bnlint.docs import describe
+from bnlint.reporters.report import Report
 
 
-def render_text(diagnostics: Sequence[Diagnostic]) -> str:
-    return "".join(f"{d.path}:{d.line}:{d.column}: {d.code} {d.message}\n" for d in diagnostics)
-
-
-def render_json(diagnostics: Sequence[Diagnostic]) -> str:
-    return json.dumps([_as_json(d) for d in diagnostics], indent=2) + "\n"
+def render(report: Report) -> str:
+    return json.dumps([_as_json(d) for d in report.diagnostics], indent=2) + "\n"
 
 
 def _as_json(diagnostic: Diagnostic) -> dict[str, object]:
-    rule = RULES_BY_CODE.get(diagnostic.code)
     return {
         "path": diagnostic.path,
         "line": diagnostic.line,
@@ -26,13 +21,10 @@ def _as_json(diagnostic: Diagnostic) -> dict[str, object]:
         "end_line": diagnostic.end_line,
         "end_column": diagnostic.end_column,
         "code": diagnostic.code,
-        "name": rule.name if rule is not None else "error",
+        "name": describe(diagnostic.code).name,
         "message": diagnostic.message,
         "related": [
             {"line": related.line, "column": related.column, "message": related.message}
             for related in diagnostic.related
         ],
     }
-
-
-RENDERERS = {"text": render_text, "json": render_json}

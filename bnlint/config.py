@@ -1,0 +1,198 @@
+"""`[tool.bnlint]` in pyproject.toml, found as ruff finds its configuration: the closest pyproject.toml above the
+checked file that has the table; its paths and patterns are relative to the folder that holds it."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bnlint.discovery import DEFAULT_EXCLUDE
+from bnlint.selection import Layer, Selection, SelectionError, validate_codes
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+PYPROJECT = "pyproject.toml"
+_KEYS = ("select", "ignore", "extend-select", "per-file-ignores", "exclude", "extend-exclude", "project-root")
+
+
+class ConfigError(Exception):
+    """A configuration file that cannot be used; the message names the file and the key."""
+
+
+@dataclass(frozen=True)
+class Options:
+    """What one source of settings says: a configuration file, or the command line (None: not said)."""
+
+    layer: Layer = field(default_factory=Layer)
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    exclude: tuple[str, ...] | None = None
+    extend_exclude: tuple[str, ...] = ()
+    project_roots: tuple[Path, ...] = ()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything that decides how the files under one configuration are checked."""
+
+    base: Path  # the folder of the configuration file (the current folder without one): patterns start there
+    selection: Selection = field(default_factory=Selection)
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    exclude: tuple[str, ...] = DEFAULT_EXCLUDE
+    project_roots: tuple[Path, ...] = ()
+
+    def selection_for(self, path: str) -> Selection:
+        ignored = [codes for pattern, codes in self.per_file_ignores if self._matches(path, pattern)]
+        if not ignored:
+            return self.selection
+        return self.selection.then(Layer(ignore=tuple(code for codes in ignored for code in codes)))
+
+    def excludes(self, path: str) -> bool:
+        """Whether the path, or a folder it is in below `base`, matches an exclude pattern (a file named on the
+        command line inside an excluded folder is excluded too, under `--force-exclude`)."""
+        absolute = Path(os.path.abspath(path))
+        base = self.base.absolute()
+        candidates = [absolute, *(parent for parent in absolute.parents if base in parent.parents)]
+        return any(self._matches(str(candidate), pattern) for candidate in candidates for pattern in self.exclude)
+
+    def _matches(self, path: str, pattern: str) -> bool:
+        """A pattern matches the file or folder name, or the whole path with the pattern taken from `base`."""
+        absolute = Path(os.path.abspath(path))
+        return fnmatch.fnmatchcase(absolute.name, pattern) or fnmatch.fnmatchcase(
+            absolute.as_posix(), (self.base.absolute() / pattern).as_posix()
+        )
+
+
+@dataclass
+class Configurations:
+    """The settings of each checked path: one configuration file for all (`--config`), none (`--isolated`), or
+    the closest pyproject.toml with a `[tool.bnlint]` table. Command-line options apply on top of each."""
+
+    command_line: Options = field(default_factory=Options)
+    config: Path | None = None
+    isolated: bool = False
+    _by_file: dict[Path, Settings] = field(default_factory=dict)
+    _by_folder: dict[Path, Path | None] = field(default_factory=dict)
+
+    def settings_for(self, path: str) -> Settings:
+        """Settings for a file or folder (`-`, standard input, takes those of the current folder)."""
+        if self.isolated:
+            return self._settings(None)
+        if self.config is not None:
+            return self._settings(self.config)
+        start = Path(os.path.abspath(path if path != "-" else "."))
+        return self._settings(self._closest(start if start.is_dir() else start.parent))
+
+    def _settings(self, config: Path | None) -> Settings:
+        key = config if config is not None else Path()
+        if key not in self._by_file:
+            self._by_file[key] = _combine(config, self.command_line)
+        return self._by_file[key]
+
+    def _closest(self, folder: Path) -> Path | None:
+        if folder not in self._by_folder:
+            candidate = folder / PYPROJECT
+            if candidate.is_file() and _bnlint_table(_read(candidate)) is not None:
+                self._by_folder[folder] = candidate
+            else:
+                self._by_folder[folder] = None if folder.parent == folder else self._closest(folder.parent)
+        return self._by_folder[folder]
+
+
+def _combine(config: Path | None, command_line: Options) -> Settings:
+    base = config.parent.absolute() if config is not None else Path.cwd()
+    file = load(config) if config is not None else Options()
+    exclude = command_line.exclude if command_line.exclude is not None else file.exclude
+    return Settings(
+        base=base,
+        selection=Selection((file.layer, command_line.layer)),
+        per_file_ignores=file.per_file_ignores + command_line.per_file_ignores,
+        exclude=(
+            *(exclude if exclude is not None else DEFAULT_EXCLUDE),
+            *file.extend_exclude,
+            *command_line.extend_exclude,
+        ),
+        project_roots=file.project_roots + command_line.project_roots,
+    )
+
+
+def load(path: Path) -> Options:
+    """The options of a configuration file: `[tool.bnlint]` of a pyproject.toml, the whole of any other TOML file."""
+    document = _read(path)
+    if path.name == PYPROJECT:
+        table = _bnlint_table(document)
+        if table is None:
+            raise ConfigError(f"{path}: no [tool.bnlint] table")
+        where = f"{path}: [tool.bnlint]"
+    else:
+        table, where = document, str(path)
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where} must be a table")
+    return _options(table, where, path.parent.absolute())
+
+
+def _bnlint_table(document: Mapping[str, Any]) -> Any:
+    tool = document.get("tool")
+    return tool.get("bnlint") if isinstance(tool, dict) else None
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as file:
+            return tomllib.load(file)
+    except OSError as exc:
+        raise ConfigError(f"{path}: could not read: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+
+
+def _options(table: Mapping[str, Any], where: str, base: Path) -> Options:
+    unknown = sorted(set(table) - set(_KEYS))
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known keys: {', '.join(_KEYS)})")
+    select = _codes(table, "select", where) if "select" in table else None
+    return Options(
+        layer=Layer(select, _codes(table, "extend-select", where), _codes(table, "ignore", where)),
+        per_file_ignores=_per_file_ignores(table, where),
+        exclude=tuple(_strings(table, "exclude", where)) if "exclude" in table else None,
+        extend_exclude=tuple(_strings(table, "extend-exclude", where)),
+        project_roots=tuple(_roots(table, where, base)),
+    )
+
+
+def _strings(table: Mapping[str, Any], key: str, where: str) -> list[str]:
+    value = table.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{where}: {key!r} must be a list of strings, not {value!r}")
+    return value
+
+
+def _codes(table: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
+    try:
+        return validate_codes(_strings(table, key, where))
+    except SelectionError as exc:
+        raise ConfigError(f"{where}: {key!r}: {exc}") from None
+
+
+def _per_file_ignores(table: Mapping[str, Any], where: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    value = table.get("per-file-ignores", {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}: per-file-ignores must be a table of pattern = [codes], not {value!r}")
+    return tuple((pattern, _codes(value, pattern, f"{where}: per-file-ignores")) for pattern in value)
+
+
+def _roots(table: Mapping[str, Any], where: str, base: Path) -> list[Path]:
+    value = table.get("project-root", [])
+    names = [value] if isinstance(value, str) else _strings(table, "project-root", where)
+    roots = [base / name for name in names]
+    for root in roots:
+        if not root.is_dir():
+            raise ConfigError(f"{where}: project-root {str(root)!r} is not a folder")
+    return roots

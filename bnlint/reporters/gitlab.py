@@ -1,0 +1,37 @@
+"""Code Climate issues, as GitLab's code quality report reads them (the `codequality` report of a CI job)."""
+
+from __future__ import annotations
+
+import json
+
+from bnlint.diagnostic import Diagnostic
+from bnlint.docs import describe
+from bnlint.reporters.report import Report, fingerprints
+
+# GitLab's severities are info, minor, major, critical and blocker.
+_SEVERITY = {"error": "major", "warning": "minor"}
+
+
+def render(report: Report) -> str:
+    # Unreadable files and internal errors are listed too: a reviewer should see what was not checked.
+    issues = [
+        _issue(report, diagnostic, fingerprint)
+        for diagnostic, fingerprint in zip(report.diagnostics, fingerprints(report), strict=True)
+    ]
+    return json.dumps(issues, indent=2) + "\n"
+
+
+def _issue(report: Report, diagnostic: Diagnostic, fingerprint: str) -> dict[str, object]:
+    return {
+        "type": "issue",
+        "check_name": diagnostic.code,
+        "description": f"{diagnostic.code} {diagnostic.message}",
+        "categories": ["Bug Risk"],
+        "severity": _SEVERITY[describe(diagnostic.code).level],
+        # GitLab keeps an issue across merge requests by its fingerprint: the SARIF one, stable across commits.
+        "fingerprint": fingerprint,
+        "location": {
+            "path": report.relative(diagnostic.path),
+            "lines": {"begin": diagnostic.line, "end": diagnostic.end_line},
+        },
+    }

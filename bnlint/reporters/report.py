@@ -1,0 +1,63 @@
+"""What every output format receives: the run's diagnostics and what is needed to present them."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bnlint.diagnostic import Diagnostic
+
+# Messages name the lines of related code ("(line 69)"): that number moves whenever code above it does.
+_LINE_REFERENCE = re.compile(r"\bline \d+")
+
+
+@dataclass(frozen=True)
+class Report:
+    diagnostics: Sequence[Diagnostic]  # sorted by path, line, column
+    # The text of each checked file that has diagnostics, as it was analysed (for source lines and fingerprints).
+    sources: Mapping[str, str] = field(default_factory=dict)
+    root: Path = field(default_factory=Path.cwd)  # paths in CI formats are relative to it (the repository)
+    show_source: bool = False
+    statistics: bool = False
+    color: bool = False
+
+    def relative(self, path: str) -> str:
+        """The path relative to the root, with forward slashes, as CI services expect; absolute when outside it."""
+        absolute = os.path.abspath(path)
+        try:
+            return Path(absolute).relative_to(self.root.absolute()).as_posix()
+        except ValueError:
+            return Path(absolute).as_posix()
+
+    def source_line(self, diagnostic: Diagnostic) -> str | None:
+        text = self.sources.get(diagnostic.path)
+        if text is None:
+            return None
+        lines = text.splitlines()
+        return lines[diagnostic.line - 1] if 0 < diagnostic.line <= len(lines) else None
+
+
+def fingerprints(report: Report) -> list[str]:
+    """A stable hash per diagnostic (in report order) for CI services that track findings across commits.
+
+    It hashes what the finding is, not where: the file, the code, the message without line numbers and the
+    stripped source line, so moving code does not close an alert and open a new one. The n-th of identical
+    findings in a file gets n into its hash, which keeps them apart and stable while their order holds.
+    """
+    seen: Counter[tuple[str, ...]] = Counter()
+    hashes: list[str] = []
+    for diagnostic in report.diagnostics:
+        key = (
+            report.relative(diagnostic.path),
+            diagnostic.code,
+            _LINE_REFERENCE.sub("line", diagnostic.message),
+            (report.source_line(diagnostic) or "").strip(),
+        )
+        seen[key] += 1
+        hashes.append(hashlib.sha256("\0".join([*key, str(seen[key])]).encode("utf-8", "surrogateescape")).hexdigest())
+    return hashes

@@ -1,0 +1,132 @@
+"""SARIF 2.1.0, as GitHub code scanning (the upload-sarif action) and other code-review tools read it."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from urllib.parse import quote
+
+from bnlint import __version__
+from bnlint.diagnostic import ERROR_CODES, INTERNAL_ERROR, Diagnostic, Related
+from bnlint.docs import HOMEPAGE, CodeInfo, describe
+from bnlint.reporters.report import Report, fingerprints
+from bnlint.rules import ALL_RULES
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+SRCROOT = "%SRCROOT%"
+FINGERPRINT_KEY = "bnlint/v1"  # bump the suffix only when the hash changes: that re-opens every alert once
+_TAGS = ["batch-normalization", "tensorflow"]
+_RULE_INDEX = {rule.code: index for index, rule in enumerate(ALL_RULES)}
+_NOTIFICATION_INDEX = {code: index for index, code in enumerate(ERROR_CODES)}
+
+Json = dict[str, object]
+
+
+def render(report: Report) -> str:
+    hashes = fingerprints(report)
+    results = [
+        _result(report, diagnostic, digest)
+        for diagnostic, digest in zip(report.diagnostics, hashes, strict=True)
+        if not diagnostic.is_error
+    ]
+    run: Json = {
+        "tool": {"driver": _driver()},
+        "invocations": [_invocation(report)],
+        "originalUriBaseIds": {SRCROOT: {"uri": _directory_uri(report.root)}},
+        "columnKind": "unicodeCodePoints",  # our columns count code points, not UTF-16 units
+        "results": results,
+    }
+    return json.dumps({"$schema": SCHEMA, "version": "2.1.0", "runs": [run]}, indent=2) + "\n"
+
+
+def _driver() -> Json:
+    return {
+        "name": "bnlint",
+        "version": __version__,
+        "semanticVersion": __version__,
+        "informationUri": HOMEPAGE,
+        # Every rule, not only those found: viewers show rules that ran and came out clean too.
+        "rules": [{**_descriptor(describe(rule.code)), "properties": {"tags": _TAGS}} for rule in ALL_RULES],
+        # The codes for unreadable files and internal errors describe notifications, not results.
+        "notifications": [_descriptor(describe(code)) for code in ERROR_CODES],
+    }
+
+
+def _descriptor(info: CodeInfo) -> Json:
+    return {
+        "id": info.code,
+        "name": info.name,
+        "shortDescription": {"text": info.summary},
+        "fullDescription": {"text": info.summary},
+        "help": {"text": info.documentation, "markdown": info.documentation},
+        "helpUri": info.help_uri,
+        "defaultConfiguration": {"level": info.level},
+    }
+
+
+def _result(report: Report, diagnostic: Diagnostic, fingerprint: str) -> Json:
+    result: Json = {
+        "ruleId": diagnostic.code,
+        "ruleIndex": _RULE_INDEX[diagnostic.code],
+        "level": describe(diagnostic.code).level,
+        "message": {"text": diagnostic.message},
+        "locations": [_location(report, diagnostic)],
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
+    }
+    if diagnostic.related:
+        result["relatedLocations"] = [
+            _related(report, diagnostic.path, index, related) for index, related in enumerate(diagnostic.related)
+        ]
+    return result
+
+
+def _location(report: Report, diagnostic: Diagnostic) -> Json:
+    region = {
+        "startLine": diagnostic.line,
+        "startColumn": diagnostic.column,
+        "endLine": diagnostic.end_line,
+        "endColumn": diagnostic.end_column,  # exclusive in SARIF as in bnlint
+    }
+    return {"physicalLocation": {"artifactLocation": _artifact(report, diagnostic.path), "region": region}}
+
+
+def _related(report: Report, path: str, index: int, related: Related) -> Json:
+    region = {"startLine": related.line, "startColumn": related.column}
+    return {
+        "id": index,
+        "physicalLocation": {"artifactLocation": _artifact(report, path), "region": region},
+        "message": {"text": related.message},
+    }
+
+
+def _artifact(report: Report, path: str) -> Json:
+    """Relative to %SRCROOT% (GitHub needs repository-relative paths); a file URI for files outside the root."""
+    relative = report.relative(path)
+    if os.path.isabs(relative):
+        return {"uri": Path(relative).as_uri()}
+    return {"uri": quote(relative, safe="/", errors="surrogateescape"), "uriBaseId": SRCROOT}
+
+
+def _directory_uri(directory: Path) -> str:
+    uri = directory.absolute().as_uri()
+    return uri if uri.endswith("/") else uri + "/"
+
+
+def _invocation(report: Report) -> Json:
+    """BN900 and BN901 say bnlint could not check a file: tool notifications, not findings about the code."""
+    errors = [diagnostic for diagnostic in report.diagnostics if diagnostic.is_error]
+    return {
+        # An unparseable file is the input's fault; only an internal error means bnlint itself failed.
+        "executionSuccessful": not any(diagnostic.code == INTERNAL_ERROR for diagnostic in errors),
+        "toolExecutionNotifications": [_notification(report, diagnostic) for diagnostic in errors],
+    }
+
+
+def _notification(report: Report, diagnostic: Diagnostic) -> Json:
+    return {
+        "level": "error",
+        "message": {"text": f"{diagnostic.code} {diagnostic.message}"},
+        "descriptor": {"id": diagnostic.code, "index": _NOTIFICATION_INDEX[diagnostic.code]},
+        "locations": [_location(report, diagnostic)],
+    }

@@ -1,0 +1,51 @@
+"""`path:line:col: CODE message`, optionally with the source line under it and counts per code."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from bnlint.diagnostic import Diagnostic
+from bnlint.docs import describe
+from bnlint.reporters.report import Report
+
+_BOLD, _RED, _CYAN, _RESET = "\033[1m", "\033[31m", "\033[36m", "\033[0m"
+
+
+def render(report: Report) -> str:
+    lines: list[str] = []
+    for diagnostic in report.diagnostics:
+        lines.append(_headline(diagnostic, report.color))
+        if report.show_source:
+            lines += _source(report, diagnostic)
+    if report.statistics:
+        lines += statistics(report.diagnostics)
+    return "".join(line + "\n" for line in lines)
+
+
+def statistics(diagnostics: Sequence[Diagnostic]) -> list[str]:
+    """One line per code, most frequent first: count, code, name (as `flake8 --statistics` and ruff print them)."""
+    counts = Counter(diagnostic.code for diagnostic in diagnostics)
+    ordered = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    width = max((len(str(count)) for count in counts.values()), default=1)
+    return [f"{count:>{width}}  {code}  {describe(code).name}" for code, count in ordered]
+
+
+def _headline(diagnostic: Diagnostic, color: bool) -> str:
+    location = f"{diagnostic.path}:{diagnostic.line}:{diagnostic.column}:"
+    if not color:
+        return f"{location} {diagnostic.code} {diagnostic.message}"
+    return f"{_BOLD}{location}{_RESET} {_BOLD}{_RED}{diagnostic.code}{_RESET} {diagnostic.message}"
+
+
+def _source(report: Report, diagnostic: Diagnostic) -> list[str]:
+    """The reported line and carets under the reported span (to the end of the line when the span goes on)."""
+    line = report.source_line(diagnostic)
+    if line is None or not line.strip():
+        return []
+    start = diagnostic.column - 1
+    end = diagnostic.end_column - 1 if diagnostic.end_line == diagnostic.line else len(line.rstrip())
+    carets = " " * start + "^" * max(1, end - start)
+    if report.color:
+        carets = f"{_CYAN}{carets}{_RESET}"
+    return [f"    {line.expandtabs(1)}", f"    {carets}"]
