@@ -32,9 +32,10 @@ class Related:
     line: int
     column: int
     message: str
+    cell: int | None = None  # in a notebook: the 1-based cell, and `line` is the line in that cell
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Diagnostic:
     path: str
     line: int
@@ -47,11 +48,22 @@ class Diagnostic:
     # The first and last line of the call the finding is about (it may span more lines than the finding itself):
     # what `bnlint verify` matches against the lines TensorFlow recorded when the graph was built.
     call_lines: tuple[int, int] | None = field(default=None, compare=False)
+    # In a notebook: the 1-based cell the finding is in; `line` and `end_line` are then lines of that cell.
+    cell: int | None = None
+    # What the automatic fix does (`bnlint check --fix`, the editor's code action), when the finding has one.
+    fix: str | None = None
 
     @property
     def is_error(self) -> bool:
         """A problem reading or analysing the file, not a finding about its code."""
         return self.code in ERROR_CODES
+
+    def sort_key(self) -> tuple[str, int, int, int, str, str]:
+        """Path, then place in the file (cell first in a notebook), then code and message."""
+        return (self.path, self.cell or 0, self.line, self.column, self.code, self.message)
+
+    def __lt__(self, other: Diagnostic) -> bool:
+        return self.sort_key() < other.sort_key()
 
 
 def error(path: str, code: str, message: str, line: int = 1, column: int = 1) -> Diagnostic:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -15,12 +15,22 @@ from bnlint.analysis.syntax import CallSite
 
 
 @dataclass(frozen=True)
+class Fix:
+    """An edit that is always right, as a transformation of one node of the module the facts were built from."""
+
+    title: str  # what it does, for people: "pass is_training as training="
+    node: cst.CSTNode  # the node to replace, found by identity
+    replace: Callable[[cst.CSTNode], cst.CSTNode]  # the node, with any fixes inside it applied -> its replacement
+
+
+@dataclass(frozen=True)
 class Finding:
     code: str
     node: cst.CSTNode  # its first line is where the finding is reported and where a noqa comment goes
     site: CallSite  # the call the finding is about, which places it in its function
     message: str
     related: tuple[tuple[cst.CSTNode, str], ...] = ()
+    fix: Fix | None = None
 
 
 class Rule:
