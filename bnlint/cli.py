@@ -9,17 +9,20 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bnlint import __version__
-from bnlint.config import ConfigError, Configurations, Options
+from bnlint.config import ConfigError, Configurations, Options, Settings
 from bnlint.diagnostic import UNREADABLE, Diagnostic, error
 from bnlint.discovery import python_files
 from bnlint.docs import rule_list, rule_text, rules_markdown
-from bnlint.engine import check_source
+from bnlint.engine import check_source, fix_source
+from bnlint.fixes import SourceFile
 from bnlint.noqa import add_noqa
+from bnlint.notebook import Notebook, check_notebook, is_notebook, read_notebook
+from bnlint.notebook import add_noqa as add_notebook_noqa
 from bnlint.project import Project
 from bnlint.reporters import RENDERERS, Report
 from bnlint.reporters.text import statistics
-from bnlint.rules import ALL_RULES, RULES_BY_CODE, Rule
-from bnlint.selection import Layer, Selection, SelectionError, parse_codes
+from bnlint.rules import RULES_BY_CODE, selected_rules
+from bnlint.selection import Layer, SelectionError, parse_codes
 from bnlint.source import decode
 from bnlint.verify.command import add_parser as add_verify_parser
 from bnlint.verify.command import verify
@@ -47,6 +50,10 @@ def _run(argv: Sequence[str] | None) -> int:
         return _rule(args, parser)
     if args.command == "verify":
         return verify(args)
+    if args.command == "server":
+        from bnlint.server import main as serve  # only the server needs pygls
+
+        return serve()
     parser.print_help(sys.stderr)
     return EXIT_ERROR
 
@@ -59,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_check_parser(commands)
     add_verify_parser(commands)
+    commands.add_parser("server", help="run the language server for editors (over standard input and output)")
     rule = commands.add_parser("rule", help="show a rule's documentation, or list the rules")
     rule.add_argument("code", nargs="?", metavar="CODE", help="e.g. BN003; without it, list every rule")
     rule.add_argument("--format", choices=("text", "markdown"), default="text", help="markdown: the README section")
@@ -107,6 +115,9 @@ def _add_check_parser(commands: argparse._SubParsersAction) -> None:  # type: ig
     configuration.add_argument(
         "--add-noqa", action="store_true", help="write `# noqa: CODE` on the line of every finding (adoption)"
     )
+    fixes = check.add_argument_group("fixes")
+    fixes.add_argument("--fix", action="store_true", help="apply the fixes that are always right, report the rest")
+    fixes.add_argument("--diff", action="store_true", help="print what --fix would change as a diff; write nothing")
 
 
 def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -114,6 +125,10 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error("--isolated and --config cannot be used together")
     if args.add_noqa and "-" in args.paths:
         parser.error("--add-noqa rewrites files; it cannot take standard input")
+    if args.add_noqa and (args.fix or args.diff):
+        parser.error("--add-noqa cannot be used with --fix or --diff")
+    if args.fix and not args.diff and "-" in args.paths:
+        parser.error("--fix rewrites files; it cannot take standard input (--diff can)")
     try:
         configurations = Configurations(_command_line(args), Path(args.config) if args.config else None, args.isolated)
         files = _files(args, configurations)
@@ -127,14 +142,25 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     roots = dict.fromkeys(root for item in settings.values() for root in item.project_roots)
     project = Project(roots=list(roots))
     diagnostics: list[Diagnostic] = []
+    if args.fix or args.diff:
+        diagnostics, changed = _fix(args, files, settings, project)
+        if args.diff:
+            return _diff_status(diagnostics, changed)
+        project = Project(roots=list(roots))  # the fixed files are new code: analyse them afresh
     sources: dict[str, str] = {}
+    notebooks: dict[str, Notebook] = {}
     for path in files:
         display = _display(path, args)
-        text = _text(path)
+        text = _text(path, display)
         if isinstance(text, Diagnostic):
             diagnostics.append(text)
             continue
-        found = check_source(text, display, _rules(settings[path].selection_for(display)), project=project)
+        if isinstance(text, Notebook):
+            found = check_notebook(text, display, selected_rules(settings[path].selection_for(display)), project)
+            notebooks.update({display: text} if found else {})
+            diagnostics += found
+            continue
+        found = check_source(text, display, selected_rules(settings[path].selection_for(display)), project=project)
         if found:
             sources[display] = text
         diagnostics += found
@@ -142,7 +168,10 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.add_noqa:
         return _add_noqa(diagnostics)
     counts = args.statistics and args.format == "text"  # other formats print them apart
-    _report(args, Report(diagnostics, sources, show_source=args.show_source, statistics=counts, color=_color(args)))
+    report = Report(
+        diagnostics, sources, show_source=args.show_source, statistics=counts, color=_color(args), notebooks=notebooks
+    )
+    _report(args, report)
     if any(diagnostic.is_error for diagnostic in diagnostics):
         return EXIT_ERROR
     return EXIT_FINDINGS if diagnostics and not args.exit_zero else EXIT_CLEAN
@@ -177,12 +206,7 @@ def _files(args: argparse.Namespace, configurations: Configurations) -> list[str
     def excluded(path: str) -> bool:
         return configurations.settings_for(path).excludes(path)
 
-    files = []
-    for path in python_files(args.paths or ["."], excluded, args.force_exclude):
-        if path.endswith(".ipynb"):  # named by pre-commit's `jupyter` type
-            sys.stderr.write(f"bnlint: {path}: skipped: notebooks are not supported yet\n")
-        else:
-            files.append(path)
+    files = list(python_files(args.paths or ["."], excluded, args.force_exclude))
     if args.force_exclude and args.stdin_filename and excluded(args.stdin_filename):
         return [path for path in files if path != "-"]
     return files
@@ -192,18 +216,14 @@ def _display(path: str, args: argparse.Namespace) -> str:
     return (args.stdin_filename or "-") if path == "-" else path
 
 
-def _text(path: str) -> str | Diagnostic:
-    """The file's text as flake8 would see it, or the diagnostic saying why it cannot be read."""
-    if path == "-":
-        return decode(sys.stdin.buffer.read())
+def _text(path: str, display: str) -> str | Notebook | Diagnostic:
+    """The file's text as flake8 would see it (a notebook, by its display name: its code cells as one program), or
+    the diagnostic saying why it cannot be read."""
     try:
-        return decode(_read(path))
+        data = sys.stdin.buffer.read() if path == "-" else _read(path)
     except OSError as exc:
         return error(path, UNREADABLE, f"could not read: {exc.strerror or exc}")
-
-
-def _rules(selection: Selection) -> list[type[Rule]]:
-    return [rule for rule in ALL_RULES if selection.selects(rule.code)]
+    return read_notebook(data, display) if is_notebook(display) else decode(data)
 
 
 def _color(args: argparse.Namespace) -> bool:
@@ -218,14 +238,68 @@ def _report(args: argparse.Namespace, report: Report) -> None:
     if args.statistics and args.format != "text":  # standard output stays the machine-readable document
         sys.stderr.write("".join(line + "\n" for line in statistics(report.diagnostics)))
     sys.stdout.flush()
+    _fixable_hint(args, report.diagnostics)
 
 
 def _add_noqa(diagnostics: list[Diagnostic]) -> int:
     errors = [diagnostic for diagnostic in diagnostics if diagnostic.is_error]
     sys.stdout.write(RENDERERS["text"](Report(errors)))
-    added = add_noqa([diagnostic for diagnostic in diagnostics if not diagnostic.is_error])
-    sys.stderr.write(f"Added {added.comments} noqa directive(s) to {added.files} file(s).\n")
+    findings = [diagnostic for diagnostic in diagnostics if not diagnostic.is_error]
+    added = add_noqa([diagnostic for diagnostic in findings if diagnostic.cell is None])
+    in_notebooks = add_notebook_noqa([diagnostic for diagnostic in findings if diagnostic.cell is not None])
+    comments, files = added.comments + in_notebooks.comments, added.files + in_notebooks.files
+    sys.stderr.write(f"Added {comments} noqa directive(s) to {files} file(s).\n")
     return EXIT_ERROR if errors else EXIT_CLEAN
+
+
+def _fix(
+    args: argparse.Namespace, files: list[str], settings: dict[str, Settings], project: Project
+) -> tuple[list[Diagnostic], int]:
+    """--fix writes each file's fixes back in its own encoding and line endings; --diff prints them as a unified
+    diff and writes nothing. Notebooks are not fixed. Returns the errors to report (with --fix, only fixes that
+    failed: the check of the fixed files reports the rest) and how many files change."""
+    errors: list[Diagnostic] = []
+    fixed = changed = 0
+    for path in files:
+        display = _display(path, args)
+        if is_notebook(display):
+            continue
+        try:
+            source = SourceFile.read(sys.stdin.buffer.read() if path == "-" else _read(path))
+        except OSError as exc:
+            errors += [error(path, UNREADABLE, f"could not read: {exc.strerror or exc}")] if args.diff else []
+            continue
+        result = fix_source(source.text, display, selected_rules(settings[path].selection_for(display)), project)
+        errors += [diagnostic for diagnostic in result.remaining if diagnostic.is_error and args.diff]
+        errors += [result.failure] if result.failure is not None else []
+        if result.text == source.text:
+            continue
+        changed, fixed = changed + 1, fixed + len(result.fixed)
+        if args.diff:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(source.diff(display, result.text))
+        else:
+            with open(path, "wb") as file:
+                file.write(source.encode(result.text))
+    sys.stdout.flush()
+    sys.stderr.write(f"{'Would fix' if args.diff else 'Fixed'} {fixed} finding(s) in {changed} file(s).\n")
+    return errors, changed
+
+
+def _diff_status(errors: list[Diagnostic], changed: int) -> int:
+    """As ruff's --diff: 1 when there is a change to make, 0 when there is none; 2 for files it could not fix."""
+    sys.stderr.write(RENDERERS["text"](Report(sorted(errors))))
+    if errors:
+        return EXIT_ERROR
+    return EXIT_FINDINGS if changed else EXIT_CLEAN
+
+
+def _fixable_hint(args: argparse.Namespace, diagnostics: Sequence[Diagnostic]) -> None:
+    """How many findings --fix would fix, for a person at a terminal: on standard error, so the findings' lines stay
+    as flake8 prints them, and only on a terminal, so that pipelines and CI logs get the findings alone."""
+    fixable = sum(1 for diagnostic in diagnostics if diagnostic.fix is not None and diagnostic.cell is None)
+    if fixable and args.format == "text" and sys.stderr.isatty():
+        sys.stderr.write(f"{fixable} fixable with --fix\n")
 
 
 def _read(path: str) -> bytes:

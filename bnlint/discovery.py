@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 
+# Python files, and Jupyter notebooks (their code cells are checked as one program).
+SUFFIXES = (".py", ".ipynb")
+
 # Never descended into unless the configuration's `exclude` replaces this list: version control, caches, virtual
-# environments and build output. Patterns, as in `exclude`.
+# environments, build output and Jupyter's autosaved copies of notebooks. Patterns, as in `exclude`.
 DEFAULT_EXCLUDE = (
     ".git",
     ".hg",
@@ -22,6 +25,7 @@ DEFAULT_EXCLUDE = (
     ".pytest_cache",
     ".ruff_cache",
     ".bnlint_cache",
+    ".ipynb_checkpoints",
     "node_modules",
     "site-packages",
     "build",
@@ -31,8 +35,8 @@ DEFAULT_EXCLUDE = (
 
 def python_files(paths: list[str], excluded: Callable[[str], bool], force_exclude: bool = False) -> Iterator[str]:
     """Files named on the command line as given (unless excluded and `force_exclude`, as pre-commit wants);
-    directories walked for `*.py`, sorted, without following links, skipping virtual environments and what
-    `excluded` says."""
+    directories walked for `*.py` and `*.ipynb`, sorted, without following links, skipping virtual environments and
+    what `excluded` says."""
     for path in paths:
         if force_exclude and path != "-" and excluded(path):
             continue
@@ -49,7 +53,7 @@ def _walk(root: str, excluded: Callable[[str], bool]) -> Iterator[str]:
         )
         for name in sorted(files):
             path = os.path.join(directory, name)
-            if name.endswith(".py") and os.path.isfile(path) and not os.path.islink(path) and not excluded(path):
+            if name.endswith(SUFFIXES) and os.path.isfile(path) and not os.path.islink(path) and not excluded(path):
                 yield path
 
 

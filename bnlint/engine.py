@@ -5,15 +5,18 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from bnlint.diagnostic import INTERNAL_ERROR, UNREADABLE, Diagnostic, Related, error
+from bnlint.fixes import apply_fixes
 from bnlint.noqa import Suppressions, file_directive
 from bnlint.project import Project
 from bnlint.rules import ALL_RULES, Finding, Rule
+from bnlint.rules.base import Fix
 from bnlint.rules.bn910_unused_noqa import UnusedNoqa
 
 _PYTHON2_HINTS = (
@@ -22,6 +25,23 @@ _PYTHON2_HINTS = (
     "leading zeros in decimal integer literals",
 )
 _LIBCST_LOCATION = re.compile(r"error at (\d+):(\d+)")
+# A fix rarely brings out another that a further pass fixes; a bound keeps a pathological file from looping.
+_FIX_PASSES = 8
+
+
+@dataclass(frozen=True)
+class FixResult:
+    text: str  # the fixed text; the text given when nothing was fixed
+    fixed: list[Diagnostic]  # the findings whose fix was applied, each as reported on the text its pass fixed
+    remaining: list[Diagnostic]  # what check_source reports on `text` (BN900 / BN901 included)
+    failure: Diagnostic | None = None  # a BN901 when the fixes could not be applied; `text` is then the text given
+
+
+@dataclass(frozen=True)
+class _Analysis:
+    diagnostics: list[Diagnostic]  # what check_source reports, sorted
+    fixes: dict[Diagnostic, Fix] = field(default_factory=dict)  # the fix of each reported finding that has one
+    module: cst.Module | None = None  # the tree the fixes apply to
 
 
 def check_source(
@@ -37,37 +57,97 @@ def check_source(
     files of a run so that each module is parsed once.
     """
     try:
-        return _check(text, path, rules, honour_noqa, project if project is not None else Project())
+        return _analyse(text, path, rules, honour_noqa, project if project is not None else Project()).diagnostics
     except Exception as exc:  # the last line of defence: a bug costs this file, never the run
         return [_internal_error(path, "bnlint", exc)]
 
 
-def _check(text: str, path: str, rules: Sequence[type[Rule]], honour_noqa: bool, project: Project) -> list[Diagnostic]:
+def fix_source(
+    text: str,
+    path: str,
+    rules: Sequence[type[Rule]] = ALL_RULES,
+    project: Project | None = None,
+    only: Diagnostic | None = None,
+) -> FixResult:
+    """The text with the fixes of the findings check_source reports applied (so noqa, the rule selection and test
+    code count as there), every fix of a pass in one transformation. A fix may bring out a finding that its own
+    mistake hid (batch norm given its flag now needs its update ops), so passes repeat until one has nothing to
+    fix. With `only`, just the fix of the finding with that code and span (line, column, end line, end column), in
+    one pass. The project is left holding the fixed text. Never raises: when a fix cannot be applied, the text
+    stays as given, `failure` says why, and nothing is fixed."""
+    project = project if project is not None else Project()
+    try:
+        return _fix_passes(text, path, rules, project, only)
+    except Exception as exc:  # the last line of defence, as in check_source
+        project.provide(Path(path), text)
+        return FixResult(text, [], [_internal_error(path, "bnlint", exc)], _internal_error(path, "fix", exc))
+
+
+def _fix_passes(
+    text: str, path: str, rules: Sequence[type[Rule]], project: Project, only: Diagnostic | None
+) -> FixResult:
+    current, fixed = text, list[Diagnostic]()
+    first: list[Diagnostic] | None = None
+    for number in range(_FIX_PASSES + 1):
+        try:
+            analysis = _analyse(current, path, rules, True, project)
+        except Exception as exc:  # as in check_source
+            return FixResult(current, fixed, [_internal_error(path, "bnlint", exc)])
+        first = analysis.diagnostics if first is None else first
+        wanted = {
+            diagnostic: fix
+            for diagnostic, fix in analysis.fixes.items()
+            if (only is None or (number == 0 and _same_finding(diagnostic, only))) and number < _FIX_PASSES
+        }
+        if not wanted or analysis.module is None:
+            return FixResult(current, fixed, analysis.diagnostics)
+        try:
+            current, applied = apply_fixes(analysis.module, current, wanted.values())
+        except Exception as exc:  # a fix that cannot be made costs this file's fixes, never the run
+            project.provide(Path(path), text)
+            return FixResult(text, [], first, _internal_error(path, "fix", exc))
+        if not applied:
+            return FixResult(current, fixed, analysis.diagnostics)
+        fixed += sorted(diagnostic for diagnostic, fix in wanted.items() if fix in applied)
+    raise AssertionError("unreachable: the last pass fixes nothing")
+
+
+def _same_finding(diagnostic: Diagnostic, only: Diagnostic) -> bool:
+    return (diagnostic.code, diagnostic.line, diagnostic.column, diagnostic.end_line, diagnostic.end_column) == (
+        only.code,
+        only.line,
+        only.column,
+        only.end_line,
+        only.end_column,
+    )
+
+
+def _analyse(text: str, path: str, rules: Sequence[type[Rule]], honour_noqa: bool, project: Project) -> _Analysis:
     file = Path(path)
     project.provide(file, text)
     if not project.relevant(file):
-        return []
+        return _Analysis([])
     directive = file_directive(text)
     if directive is not None:
         rules = [rule for rule in rules if not directive.ignores(rule.code)]
     suppressions = Suppressions(text) if honour_noqa else None
     if not rules or (suppressions is not None and suppressions.skips_file()):
-        return []
+        return _Analysis([])
     if "\0" in text:
         line = text.count("\n", 0, text.index("\0")) + 1
-        return [error(path, UNREADABLE, "could not parse: the file contains a NUL byte", line)]
+        return _Analysis([error(path, UNREADABLE, "could not parse: the file contains a NUL byte", line)])
     facts = project.parsed(file)
     if facts is None:
         try:
             module = cst.parse_module(text)
         except cst.ParserSyntaxError as exc:
-            return [_syntax_error(text, path, str(exc))]
+            return _Analysis([_syntax_error(text, path, str(exc))])
         except RecursionError:
-            return [error(path, UNREADABLE, "could not parse: the code is nested too deeply")]
+            return _Analysis([error(path, UNREADABLE, "could not parse: the code is nested too deeply")])
         try:
             facts = project.facts(file, module)
         except Exception as exc:  # an analysis bug must cost one file, never the run
-            return [_internal_error(path, "analysis", exc)]
+            return _Analysis([_internal_error(path, "analysis", exc)])
         assert facts is not None
     findings: list[Finding] = []
     diagnostics: list[Diagnostic] = []
@@ -77,10 +157,13 @@ def _check(text: str, path: str, rules: Sequence[type[Rule]], honour_noqa: bool,
         except Exception as exc:  # one rule's bug must not hide the others' findings
             diagnostics.append(_internal_error(path, rule.code, exc))
     findings = [finding for finding in findings if not facts.in_test_code(finding.site)]
-    diagnostics.extend(_locate(facts.syntax.module, path, findings))
+    located = _locate(facts.syntax.module, path, findings)
+    diagnostics.extend(located)
     if suppressions is not None:
         diagnostics = _apply_noqa(path, suppressions, diagnostics, rules)
-    return sorted(set(diagnostics))
+    reported = set(diagnostics)
+    fixes = {d: finding.fix for d, finding in located.items() if finding.fix is not None and d in reported}
+    return _Analysis(sorted(reported), fixes, facts.syntax.module)
 
 
 def _apply_noqa(
@@ -93,12 +176,13 @@ def _apply_noqa(
     return kept
 
 
-def _locate(module: cst.Module, path: str, findings: list[Finding]) -> list[Diagnostic]:
+def _locate(module: cst.Module, path: str, findings: list[Finding]) -> dict[Diagnostic, Finding]:
+    """Each finding as a diagnostic, with the finding it comes from."""
     if not findings:
-        return []
+        return {}
     # Positions cost about two parses of the module, so they are computed only for files with findings.
     positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    diagnostics = []
+    located: dict[Diagnostic, Finding] = {}
     for finding in findings:
         span = positions[finding.node]
         related = tuple(
@@ -107,20 +191,20 @@ def _locate(module: cst.Module, path: str, findings: list[Finding]) -> list[Diag
         )
         # A message may name the lines of its related locations as {0}, {1}, ...
         message = finding.message.format(*(item.line for item in related)) if related else finding.message
-        diagnostics.append(
-            Diagnostic(
-                path=path,
-                line=span.start.line,
-                column=span.start.column + 1,
-                end_line=span.end.line,
-                end_column=span.end.column + 1,
-                code=finding.code,
-                message=message,
-                related=related,
-                call_lines=(positions[finding.site.node].start.line, positions[finding.site.node].end.line),
-            )
+        diagnostic = Diagnostic(
+            path=path,
+            line=span.start.line,
+            column=span.start.column + 1,
+            end_line=span.end.line,
+            end_column=span.end.column + 1,
+            code=finding.code,
+            message=message,
+            related=related,
+            call_lines=(positions[finding.site.node].start.line, positions[finding.site.node].end.line),
+            fix=finding.fix.title if finding.fix is not None else None,
         )
-    return diagnostics
+        located.setdefault(diagnostic, finding)
+    return located
 
 
 def _syntax_error(text: str, path: str, libcst_message: str) -> Diagnostic:

@@ -7,10 +7,11 @@ import io
 import re
 import tokenize
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from bnlint.diagnostic import Diagnostic
+from bnlint.source import encoding_of
 
 # Same patterns as flake8's defaults.NOQA_INLINE_REGEXP and NOQA_FILE.
 _NOQA_INLINE = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
@@ -119,9 +120,8 @@ class Added:
 
 
 def add_noqa(diagnostics: Iterable[Diagnostic]) -> Added:
-    """Silence each finding where flake8 and bnlint will look: codes join the logical line's `# noqa` comment when
-    it has one, else a new comment ends the logical line (after a backslash continuation or a multi-line string,
-    never inside it). Everything else in the file stays as it was, byte for byte."""
+    """Silence each finding in its file where flake8 and bnlint will look (after a backslash continuation or a
+    multi-line string, never inside it). Everything else in the file stays as it was, byte for byte."""
     by_path: dict[str, list[Diagnostic]] = defaultdict(list)
     for diagnostic in diagnostics:
         by_path[diagnostic.path].append(diagnostic)
@@ -134,22 +134,28 @@ def add_noqa(diagnostics: Iterable[Diagnostic]) -> Added:
 def _add_to_file(path: str, diagnostics: list[Diagnostic]) -> int:
     with open(path, "rb") as file:
         data = file.read()
-    encoding = _encoding(data)
+    # A byte-order mark stays in the first line's text and is written back with it.
+    encoding = "utf-8" if (found := encoding_of(data)) == "utf-8-sig" else found
     lines = data.splitlines(keepends=True)
-    text = "\n".join(line.rstrip(b"\r\n").decode(encoding) for line in lines)
-    suppressions = Suppressions(text.removeprefix("\ufeff"))
-    wanted: dict[int, set[str]] = defaultdict(set)  # the line to edit: codes to add there
+    bodies = [line.rstrip(b"\r\n") for line in lines]
+    edits = noqa_edits([body.decode(encoding) for body in bodies], diagnostics)
+    for number, text in edits.items():
+        lines[number - 1] = text.encode(encoding) + lines[number - 1][len(bodies[number - 1]) :]
+    with open(path, "wb") as file:
+        file.write(b"".join(lines))
+    return len(edits)
+
+
+def noqa_edits(lines: Sequence[str], diagnostics: Iterable[Diagnostic]) -> dict[int, str]:
+    """The new text of each line (1-based, without its line ending) that silences the diagnostics: codes join the
+    logical line's `# noqa` comment when it has one, else a new comment ends the logical line."""
+    suppressions = Suppressions("\n".join(lines).removeprefix("\ufeff"))
+    wanted: dict[int, set[str]] = defaultdict(set)
     for diagnostic in diagnostics:
         directive = suppressions.directive(diagnostic.line)
         target = directive.line if directive is not None else suppressions.logical_range(diagnostic.line)[-1]
         wanted[target].add(diagnostic.code)
-    for number, codes in wanted.items():
-        body = lines[number - 1].rstrip(b"\r\n").decode(encoding)
-        ending = lines[number - 1][len(lines[number - 1].rstrip(b"\r\n")) :]
-        lines[number - 1] = _with_codes(body, sorted(codes)).encode(encoding) + ending
-    with open(path, "wb") as file:
-        file.write(b"".join(lines))
-    return len(wanted)
+    return {number: _with_codes(lines[number - 1], sorted(codes)) for number, codes in wanted.items()}
 
 
 def _with_codes(line: str, codes: list[str]) -> str:
@@ -163,13 +169,3 @@ def _with_codes(line: str, codes: list[str]) -> str:
     separator = ", " if ", " in written or not _SEPARATOR.search(written) else ("," if "," in written else " ")
     end = match.start("codes") + len(written)
     return line[:end] + separator + separator.join(codes) + line[end:]
-
-
-def _encoding(data: bytes) -> str:
-    """The file's encoding for reading it line by line (a BOM stays in the first line's text and is written back)."""
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        data.decode(encoding)
-    except (SyntaxError, UnicodeDecodeError, LookupError):
-        return "latin-1"
-    return "utf-8" if encoding == "utf-8-sig" else encoding

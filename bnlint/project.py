@@ -41,15 +41,41 @@ class Project:
         self._owners: dict[Scope, ModuleFacts] = {}
         self._found: dict[tuple[Path, str], Path | None] = {}
         self._relevant: dict[Path, bool] = {}
+        self._imports: dict[Path, list[Path]] = {}  # each module's directly imported project modules
         self.facts_cache = FixpointCache()  # facts that cross modules: wrappers, builders, batch norm
 
-    def provide(self, path: Path, text: str) -> None:
-        """Use this text for `path` instead of reading the file (standard input, an editor's buffer)."""
+    def provide(self, path: Path, text: str | None) -> list[Path]:
+        """Use this text for `path` instead of reading the file (standard input, an editor's buffer); None reads the
+        file again. When the text changes, the module's analysis and those of the modules that import it, directly
+        or not, are forgotten (the rest stay parsed); returns the modules forgotten."""
         path = path.absolute()
-        if self._texts.get(path) != text:
-            self._texts[path] = text
-            self._facts.pop(path, None)
+        if path not in self._texts:  # nothing was derived from a text never seen
+            if text is not None:
+                self._texts[path] = text
             self._relevant.clear()
+            return []
+        if self._texts[path] == text:
+            return []
+        forgotten = [path, *self.importers(path)]
+        if text is None:
+            del self._texts[path]
+        else:
+            self._texts[path] = text
+        for module in forgotten:
+            facts = self._facts.pop(module, None)
+            if facts is not None:
+                self._owners.pop(facts.syntax.scope, None)
+        # The change may add or remove imports, or make a module appear: found files and import lists go too.
+        self._imports.clear()
+        self._found.clear()
+        self._relevant.clear()
+        self.facts_cache = FixpointCache()  # cross-module facts may rest on what was forgotten
+        return forgotten
+
+    def importers(self, path: Path) -> list[Path]:
+        """The known modules that import `path`, directly or through others (from their import lines)."""
+        path = path.absolute()
+        return [module for module in list(self._texts) if module != path and path in self.imported_modules(module)]
 
     def text(self, path: Path) -> str | None:
         path = path.absolute()
@@ -133,8 +159,7 @@ class Project:
             self._relevant[path] = False  # a cycle of imports that never mention the framework stays irrelevant
             text = self.text(path)
             self._relevant[path] = text is not None and (
-                mentions_framework(text)
-                or any(self.relevant(imported) for imported in self._imported_files(module_id(path), text))
+                mentions_framework(text) or any(self.relevant(imported) for imported in self._direct_imports(path))
             )
         return self._relevant[path]
 
@@ -143,13 +168,16 @@ class Project:
         found: list[Path] = []
         pending = [path.absolute()]
         while pending:
-            current = pending.pop()
-            text = self.text(current)
-            for imported in self._imported_files(module_id(current), text or ""):
+            for imported in self._direct_imports(pending.pop()):
                 if imported not in found and imported != path.absolute():
                     found.append(imported)
                     pending.append(imported)
         return found
+
+    def _direct_imports(self, path: Path) -> list[Path]:
+        if path not in self._imports:
+            self._imports[path] = list(self._imported_files(module_id(path), self.text(path) or ""))
+        return self._imports[path]
 
     def _imported_files(self, importer: ModuleId, text: str) -> Iterable[Path]:
         for relative, module, names, plain in _IMPORT.findall(text):

@@ -11,14 +11,20 @@ FRAMEWORK_MARKERS = ("tensorflow", "keras", "slim")
 
 def decode(data: bytes) -> str:
     """Decode as flake8 does: PEP 263 cookie or BOM, latin-1 when that fails; universal newlines."""
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
-        text = data.decode(encoding)
-    except (SyntaxError, UnicodeDecodeError, LookupError):
-        text = data.decode("latin-1")
+    text = data.decode(encoding_of(data))
     if text.startswith("\ufeff"):
         text = text[1:]
     return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def encoding_of(data: bytes) -> str:
+    """The encoding a file is read with: its PEP 263 cookie or BOM (`utf-8-sig`), latin-1 when that fails."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        data.decode(encoding)
+    except (SyntaxError, UnicodeDecodeError, LookupError):
+        return "latin-1"
+    return encoding
 
 
 def mentions_framework(text: str) -> bool:

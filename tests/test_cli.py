@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from support import execute, run
+from support import execute, on_a_terminal, run
 
 BUGGY = "examples/train_buggy.py"
 FIXED = "examples/train_fixed.py"
@@ -158,36 +156,12 @@ def test_statistics_count_each_code():
     assert machine.stderr.splitlines() == tail
 
 
-def _on_a_terminal(*args: str, env: dict[str, str]) -> str:
-    """The command's output as a terminal shows it: run under a pseudo-terminal, so it is a real tty."""
-    import pty  # Unix only
-
-    controller, terminal = pty.openpty()
-    environment = {key: value for key, value in os.environ.items() if key not in ("NO_COLOR", "FORCE_COLOR")}
-    with subprocess.Popen(
-        [sys.executable, "-m", "bnlint", *args], stdout=terminal, stderr=terminal, env={**environment, **env}
-    ) as process:
-        os.close(terminal)
-        chunks = []
-        while True:
-            try:
-                chunk = os.read(controller, 4096)
-            except OSError:  # the terminal closed: the process is done
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        process.wait()
-    os.close(controller)
-    return b"".join(chunks).decode()
-
-
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
 def test_colour_only_on_a_terminal_and_never_with_no_color():
     escape = "\x1b["
-    assert escape in _on_a_terminal("check", BUGGY, env={})
-    assert escape not in _on_a_terminal("check", BUGGY, env={"NO_COLOR": "1"})
-    assert escape not in _on_a_terminal("check", "--color", "never", BUGGY, env={})
+    assert escape in on_a_terminal("check", BUGGY, env={})
+    assert escape not in on_a_terminal("check", BUGGY, env={"NO_COLOR": "1"})
+    assert escape not in on_a_terminal("check", "--color", "never", BUGGY, env={})
     assert escape not in run("bnlint", "check", BUGGY).stdout  # a pipe
     assert escape in run("bnlint", "check", "--color", "always", BUGGY).stdout
     assert escape not in run("bnlint", "check", "--color", "always", "--format", "json", BUGGY).stdout

@@ -57,6 +57,31 @@ def test_each_module_is_parsed_once_in_a_run(towers, monkeypatch):
     assert sorted(parsed) == sorted([MODEL, TRAIN])
 
 
+def test_a_changed_module_is_analysed_again_with_its_importers_only(towers, monkeypatch):
+    """What the language server relies on: a new buffer for model.py re-parses model.py and train.py, which
+    imports it, and nothing else; the findings of train.py follow the new model."""
+    (towers / "data.py").write_text("import tensorflow as tf\n\ndef batches():\n    return tf.zeros([1])\n")
+    (towers / "train.py").write_text("from data import batches\ntrain_images = batches()\n" + TRAIN)
+    parsed = []
+
+    def counting(text, *args, **kwargs):
+        parsed.append(text)
+        return cst.parse_module(text, *args, **kwargs)
+
+    fake = type("cst", (), {"parse_module": staticmethod(counting), "ParserSyntaxError": cst.ParserSyntaxError})
+    monkeypatch.setattr(engine, "cst", fake)
+    monkeypatch.setattr(project, "cst", fake)
+    shared = Project()
+    train = towers / "train.py"
+    assert [d.code for d in check_source(train.read_text(), str(train), project=shared)] == ["BN003"]
+    assert len(parsed) == 3
+    reusing = MODEL.replace("def classifier(", "def _classifier(") + 'classifier = tf.make_template("c", _classifier)\n'
+    forgotten = shared.provide(towers / "model.py", reusing)
+    assert sorted(forgotten) == sorted([towers / "model.py", train])
+    assert check_source(train.read_text(), str(train), project=shared) == []
+    assert sorted(parsed[3:]) == sorted([reusing, train.read_text()])  # data.py stays parsed
+
+
 def test_a_configured_root_resolves_imports_from_elsewhere(tmp_path):
     (tmp_path / "lib").mkdir()
     (tmp_path / "scripts").mkdir()

@@ -3,6 +3,7 @@ names exists, and each `bnlint check` command in a CI snippet runs."""
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import shutil
@@ -10,6 +11,7 @@ import shutil
 import pytest
 import yaml
 
+from bnlint.config import tomllib  # tomli before Python 3.11
 from support import ROOT, run
 
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -56,3 +58,20 @@ def test_ci_commands_run(tmp_path, command):
     result = run(*command, cwd=tmp_path)
     assert result.returncode == (0 if "--exit-zero" in command else 1), result.stderr
     assert result.stdout and result.stderr == ""
+
+
+@pytest.mark.parametrize("block", _blocks("json"), ids=lambda block: block.split("\n")[1].strip())
+def test_json_snippets_parse(block):
+    assert json.loads(block)
+
+
+@pytest.mark.parametrize("block", [block for block in _blocks("toml") if "[tool.bnlint]" not in block])
+def test_editor_toml_snippets_parse_and_name_the_server_command(block):
+    servers = tomllib.loads(block)["language-server"]
+    assert [(server["command"], server["args"]) for server in servers.values()] == [("bnlint", ["server"])]
+
+
+def test_the_server_command_that_editor_snippets_use_exists():
+    for block in _blocks("lua") + _blocks("elisp"):
+        assert '"bnlint"' in block and '"server"' in block
+    assert run("bnlint", "server", "--help").returncode == 0

@@ -23,7 +23,8 @@ def _command(report: Report, diagnostic: Diagnostic) -> str:
         # GitHub takes columns only on a one-line span (its checks API asks to leave them out otherwise).
         del span["col"], span["endColumn"]
     properties = {"file": report.relative(diagnostic.path), **{name: str(value) for name, value in span.items()}}
-    properties["title"] = diagnostic.code
+    # In a notebook the lines are lines of a cell, not of the .ipynb file: the title names the cell.
+    properties["title"] = diagnostic.code if diagnostic.cell is None else f"{diagnostic.code} in cell {diagnostic.cell}"
     listed = ",".join(f"{name}={escape_property(value)}" for name, value in properties.items())
     return f"::{kind} {listed}::{escape_data(diagnostic.message)}"
 

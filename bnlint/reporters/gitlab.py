@@ -25,7 +25,7 @@ def _issue(report: Report, diagnostic: Diagnostic, fingerprint: str) -> dict[str
     return {
         "type": "issue",
         "check_name": diagnostic.code,
-        "description": f"{diagnostic.code} {diagnostic.message}",
+        "description": _description(diagnostic),
         "categories": ["Bug Risk"],
         "severity": _SEVERITY[describe(diagnostic.code).level],
         # GitLab keeps an issue across merge requests by its fingerprint: the SARIF one, stable across commits.
@@ -35,3 +35,10 @@ def _issue(report: Report, diagnostic: Diagnostic, fingerprint: str) -> dict[str
             "lines": {"begin": diagnostic.line, "end": diagnostic.end_line},
         },
     }
+
+
+def _description(diagnostic: Diagnostic) -> str:
+    """In a notebook the lines are the cell's, which the description says."""
+    if diagnostic.cell is None:
+        return f"{diagnostic.code} {diagnostic.message}"
+    return f"{diagnostic.code} in cell {diagnostic.cell}, line {diagnostic.line}: {diagnostic.message}"

@@ -16,6 +16,7 @@ def render(report: Report) -> str:
 def _as_json(diagnostic: Diagnostic) -> dict[str, object]:
     return {
         "path": diagnostic.path,
+        "cell": diagnostic.cell,  # in a notebook, the 1-based cell: `line` and `end_line` are lines of that cell
         "line": diagnostic.line,
         "column": diagnostic.column,
         "end_line": diagnostic.end_line,
@@ -23,8 +24,9 @@ def _as_json(diagnostic: Diagnostic) -> dict[str, object]:
         "code": diagnostic.code,
         "name": describe(diagnostic.code).name,
         "message": diagnostic.message,
+        "fix": diagnostic.fix,  # what `--fix` would do, when the finding has a safe fix
         "related": [
-            {"line": related.line, "column": related.column, "message": related.message}
+            {"cell": related.cell, "line": related.line, "column": related.column, "message": related.message}
             for related in diagnostic.related
         ],
     }

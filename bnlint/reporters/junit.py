@@ -9,7 +9,7 @@ from itertools import groupby
 from pathlib import PurePosixPath
 
 from bnlint.diagnostic import Diagnostic
-from bnlint.reporters.report import Report
+from bnlint.reporters.report import Report, place
 
 _DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
 # Characters XML 1.0 cannot hold even escaped (control characters, lone surrogates from undecodable file names).
@@ -37,7 +37,7 @@ def _suite(report: Report, diagnostics: Sequence[Diagnostic]) -> ET.Element:
 def _case(path: str, diagnostic: Diagnostic) -> ET.Element:
     case = ET.Element(
         "testcase",
-        name=f"{diagnostic.code} at {diagnostic.line}:{diagnostic.column}",
+        name=f"{diagnostic.code} at {place(diagnostic)}",
         classname=_text(_classname(path)),
         file=_text(path),
         line=str(diagnostic.line),
@@ -46,7 +46,7 @@ def _case(path: str, diagnostic: Diagnostic) -> ET.Element:
     outcome = ET.SubElement(case, "error" if diagnostic.is_error else "failure")
     outcome.set("message", _text(diagnostic.message))
     outcome.set("type", diagnostic.code)
-    outcome.text = _text(f"{path}:{diagnostic.line}:{diagnostic.column}: {diagnostic.code} {diagnostic.message}")
+    outcome.text = _text(f"{path}:{place(diagnostic)}: {diagnostic.code} {diagnostic.message}")
     return case
 
 

@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bnlint.diagnostic import Diagnostic
+from bnlint.notebook import Notebook
 
-# Messages name the lines of related code ("(line 69)"): that number moves whenever code above it does.
-_LINE_REFERENCE = re.compile(r"\bline \d+")
+# Messages name the lines of related code ("(line 69)", in a notebook "(cell 2, line 4)"): those numbers move
+# whenever code above them does.
+_LINE_REFERENCE = re.compile(r"\b(?:cell \d+, )?line \d+")
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,8 @@ class Report:
     show_source: bool = False
     statistics: bool = False
     color: bool = False
+    # What `sources` holds for notebooks, whose diagnostics have a cell and lines in it.
+    notebooks: Mapping[str, Notebook] = field(default_factory=dict)
 
     def relative(self, path: str) -> str:
         """The path relative to the root, with forward slashes, as CI services expect; absolute when outside it."""
@@ -35,11 +39,20 @@ class Report:
             return Path(absolute).as_posix()
 
     def source_line(self, diagnostic: Diagnostic) -> str | None:
+        if diagnostic.cell is not None:
+            notebook = self.notebooks.get(diagnostic.path)
+            return notebook.source_line(diagnostic.cell, diagnostic.line) if notebook is not None else None
         text = self.sources.get(diagnostic.path)
         if text is None:
             return None
         lines = text.splitlines()
         return lines[diagnostic.line - 1] if 0 < diagnostic.line <= len(lines) else None
+
+
+def place(diagnostic: Diagnostic) -> str:
+    """`line:column`, or `cell N:line:column` in a notebook, where the line is the cell's."""
+    where = f"{diagnostic.line}:{diagnostic.column}"
+    return where if diagnostic.cell is None else f"cell {diagnostic.cell}:{where}"
 
 
 def fingerprints(report: Report) -> list[str]:

@@ -78,6 +78,9 @@ def _result(report: Report, diagnostic: Diagnostic, fingerprint: str) -> Json:
         result["relatedLocations"] = [
             _related(report, diagnostic.path, index, related) for index, related in enumerate(diagnostic.related)
         ]
+    if diagnostic.cell is not None:
+        # SARIF has no notion of notebook cells: the regions are lines of this cell, which a property names.
+        result["properties"] = {"cell": diagnostic.cell}
     return result
 
 
@@ -88,16 +91,23 @@ def _location(report: Report, diagnostic: Diagnostic) -> Json:
         "endLine": diagnostic.end_line,
         "endColumn": diagnostic.end_column,  # exclusive in SARIF as in bnlint
     }
-    return {"physicalLocation": {"artifactLocation": _artifact(report, diagnostic.path), "region": region}}
+    location: Json = {"physicalLocation": {"artifactLocation": _artifact(report, diagnostic.path), "region": region}}
+    return _in_cell(location, diagnostic.cell)
 
 
 def _related(report: Report, path: str, index: int, related: Related) -> Json:
     region = {"startLine": related.line, "startColumn": related.column}
-    return {
+    location: Json = {
         "id": index,
         "physicalLocation": {"artifactLocation": _artifact(report, path), "region": region},
         "message": {"text": related.message},
     }
+    return _in_cell(location, related.cell)
+
+
+def _in_cell(location: Json, cell: int | None) -> Json:
+    """A location in a notebook names its cell (a related location may be in another cell than the result)."""
+    return location if cell is None else {**location, "properties": {"cell": cell}}
 
 
 def _artifact(report: Report, path: str) -> Json:

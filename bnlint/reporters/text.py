@@ -1,4 +1,5 @@
-"""`path:line:col: CODE message`, optionally with the source line under it and counts per code."""
+"""`path:line:col: CODE message` (`path:cell N:line:col: ...` in a notebook), optionally with the source line under it
+and counts per code."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Sequence
 
 from bnlint.diagnostic import Diagnostic
 from bnlint.docs import describe
-from bnlint.reporters.report import Report
+from bnlint.reporters.report import Report, place
 
 _BOLD, _RED, _CYAN, _RESET = "\033[1m", "\033[31m", "\033[36m", "\033[0m"
 
@@ -32,7 +33,7 @@ def statistics(diagnostics: Sequence[Diagnostic]) -> list[str]:
 
 
 def _headline(diagnostic: Diagnostic, color: bool) -> str:
-    location = f"{diagnostic.path}:{diagnostic.line}:{diagnostic.column}:"
+    location = f"{diagnostic.path}:{place(diagnostic)}:"
     if not color:
         return f"{location} {diagnostic.code} {diagnostic.message}"
     return f"{_BOLD}{location}{_RESET} {_BOLD}{_RED}{diagnostic.code}{_RESET} {diagnostic.message}"

@@ -10,6 +10,7 @@ from bnlint.rules.bn004_missing_mode import MissingBatchNormMode
 from bnlint.rules.bn005_update_ops_read_too_early import UpdateOpsReadTooEarly
 from bnlint.rules.bn006_checkpoint_drops_moving_statistics import CheckpointDropsMovingStatistics
 from bnlint.rules.bn910_unused_noqa import UnusedNoqa
+from bnlint.selection import Selection
 
 ALL_RULES: tuple[type[Rule], ...] = (
     ConstantBatchNormMode,
@@ -22,4 +23,9 @@ ALL_RULES: tuple[type[Rule], ...] = (
 )
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
 
-__all__ = ["ALL_RULES", "RULES_BY_CODE", "Finding", "Rule"]
+
+def selected_rules(selection: Selection) -> list[type[Rule]]:
+    return [rule for rule in ALL_RULES if selection.selects(rule.code)]
+
+
+__all__ = ["ALL_RULES", "RULES_BY_CODE", "Finding", "Rule", "selected_rules"]

@@ -52,9 +52,14 @@ class Rule:
 
     @classmethod
     def finding(
-        cls, node: cst.CSTNode, site: CallSite, message: str, related: tuple[tuple[cst.CSTNode, str], ...] = ()
+        cls,
+        node: cst.CSTNode,
+        site: CallSite,
+        message: str,
+        related: tuple[tuple[cst.CSTNode, str], ...] = (),
+        fix: Fix | None = None,
     ) -> Finding:
-        return Finding(cls.code, node, site, message, related)
+        return Finding(cls.code, node, site, message, related, fix)
 
     @classmethod
     def documentation(cls) -> str:

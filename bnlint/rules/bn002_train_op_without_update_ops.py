@@ -2,9 +2,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bnlint.analysis import catalogue
 from bnlint.analysis.batchnorm import BatchNormKind
 from bnlint.analysis.facts import ModuleFacts
-from bnlint.rules.base import Finding, Rule
+from bnlint.analysis.training import TrainOp
+from bnlint.analysis.values import CallResult, Member
+from bnlint.rules import edits
+from bnlint.rules.base import Finding, Fix, Rule
 
 
 class TrainOpWithoutUpdateOps(Rule):
@@ -46,7 +50,13 @@ class TrainOpWithoutUpdateOps(Rule):
     collection.
 
     ## Fix safety
-    No automatic fix yet; the fix is to build the train op inside the dependency block.
+    `bnlint check --fix` wraps the statement that builds the train op in
+    `with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):`, spelled with the file's own name
+    for TensorFlow's TF1 API (`tf`, or `tf.compat.v1` where the file writes `tf.compat.v1.train.AdamOptimizer`);
+    comments above the statement stay above the `with`, a comment at its end stays on it. Only for a
+    `minimize()` / `apply_gradients()` call of this file in a simple statement on its own line(s) of a block: not
+    `if x: op = ...` on one line, `a = 1; op = ...`, a lambda, or a helper of another module that returns the op.
+    The collection is then read where the train op is built, after the model that the loss comes from.
 
     ## Applies to
     `tf.train.*Optimizer` and `tf.contrib.opt.*Optimizer` (also wrapped by `SyncReplicasOptimizer`, Horovod's
@@ -139,9 +149,9 @@ class TrainOpWithoutUpdateOps(Rule):
         if batch_norm is None:
             return
         train_ops = facts.train_ops
-        for op in train_ops.train_ops:
-            if train_ops.runs_update_ops(op):
-                continue
+        bare = [op for op in train_ops.train_ops if not train_ops.runs_update_ops(op)]
+        fixes = _fixes(facts, bare)
+        for op in bare:
             yield cls.finding(
                 op.site.node,
                 op.site,
@@ -149,4 +159,29 @@ class TrainOpWithoutUpdateOps(Rule):
                 " moving statistics never update; build it under"
                 " tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS))",
                 related=((batch_norm, "batch norm that adds update ops"),),
+                fix=fixes.get(op),
             )
+
+
+def _fixes(facts: ModuleFacts, ops: list[TrainOp]) -> dict[TrainOp, Fix]:
+    """Each optimizer call's statement, wrapped in the dependency on the update ops, where one `with` can hold it.
+
+    A helper of another module that returns a train op gets no fix: what it builds is not in this file."""
+    optimizers = {op: optimizer for op in ops if (optimizer := _optimizer(facts, op)) is not None}
+    ancestries = edits.ancestries(facts.syntax.module, (op.site.node for op in optimizers))
+    fixes = {}
+    for op, optimizer in optimizers.items():
+        statement = edits.own_statement(ancestries.get(op.site.node, ()))
+        tf = edits.tensorflow_prefix(facts, op.site, optimizer.call.func)
+        if statement is not None and tf is not None:
+            dependency = f"{tf}.control_dependencies({tf}.get_collection({tf}.GraphKeys.UPDATE_OPS))"
+            fixes[op] = Fix(f"build the train op under {dependency}", statement, edits.wrap_in_with(dependency))
+    return fixes
+
+
+def _optimizer(facts: ModuleFacts, op: TrainOp) -> CallResult | None:
+    """The optimizer whose `minimize()` / `apply_gradients()` builds the op, as the call that made it."""
+    callee = facts.calls.callee.get(op.site)
+    if isinstance(callee, Member) and callee.attr in catalogue.OPTIMIZER_TRAIN_METHODS:
+        return callee.owner if isinstance(callee.owner, CallResult) else None
+    return None

@@ -9,9 +9,16 @@ from bnlint.analysis.calls import UserCall
 from bnlint.analysis.catalogue import Family, Mode
 from bnlint.analysis.facts import ModuleFacts
 from bnlint.analysis.flow import Reach
-from bnlint.analysis.values import Literal
-from bnlint.rules.base import Finding, Rule
+from bnlint.analysis.resolver import literal_value
+from bnlint.analysis.syntax import FunctionInfo, ParamInfo, ParamKind
+from bnlint.analysis.values import Literal, Parameter
+from bnlint.rules import edits
+from bnlint.rules.base import Finding, Fix, Rule
 
+# Parameter names that say "the training flag" when no batch norm of the function uses the parameter yet.
+TRAINING_FLAG_NAMES = frozenset(
+    {"training", "is_training", "train", "is_train", "phase_train", "train_mode", "train_flag", "training_flag"}
+)
 _CONSEQUENCE = {
     Mode.INFERENCE: "inference mode: its moving statistics never learn",
     Mode.TRAINING: "training mode: validation normalizes with batch statistics",
@@ -53,7 +60,14 @@ class MissingBatchNormMode(Rule):
     treated as a library (its callers may open the arg scope).
 
     ## Fix safety
-    No automatic fix yet: the flag to pass is the one the enclosing code holds.
+    `bnlint check --fix` passes the enclosing function's training-flag parameter to a
+    `tf.layers.batch_normalization` or `tf.layers.BatchNormalization` call that has no `training=`: the parameter
+    the function already passes to a batch-norm mode, else the one named `training`, `is_training`, `train`,
+    `is_train`, `phase_train`, `train_mode`, `train_flag` or `training_flag` (exactly one; a literal default other
+    than a bool or `None` rules it out). A default such as `is_training=False` does not: the callers that pass the
+    flag are then right, and each call that leaves it to the default is reported where it is made. No fix for
+    tf-slim (the mode may come from an arg scope), for a wrapper called without its flag, or in a function without
+    such a parameter: which flag to pass there is a design decision.
 
     ## Applies to
     `tf.layers.batch_normalization`, `tf.layers.BatchNormalization`, `tf.contrib.layers.batch_norm`,
@@ -157,7 +171,42 @@ def _defaults_at_layers(rule: type[Rule], facts: ModuleFacts) -> Iterator[Findin
             use.site,
             f"{use.api.display} without {use.api.mode_param}= runs in {_CONSEQUENCE[mode]};"
             f" pass the model's training flag",
+            fix=_flag_fix(facts, use),
         )
+
+
+def _flag_fix(facts: ModuleFacts, use: BatchNormUse) -> Fix | None:
+    """`training=<flag>` for a tf.layers batch norm in a function that has a training-flag parameter.
+
+    tf-slim gets no fix (its mode may come from an arg scope around a caller), and neither do the layers of
+    functions without the parameter: the flag to pass is then a design decision."""
+    function = facts.enclosing.get(use.site)
+    if use.api.family is not Family.TF_LAYERS or use.anchor is not use.site.node or function is None:
+        return None
+    flag = training_flag(facts, function)
+    if flag is None or facts.resolver.flag(cst.Name(flag), use.site.scope, use.site.order) != Parameter(function, flag):
+        return None  # the name means something else where the layer is built (a lambda's parameter, a new value)
+    return Fix(f"pass {flag} as {use.api.mode_param}=", use.site.node, edits.add_keyword(use.api.mode_param, flag))
+
+
+def training_flag(facts: ModuleFacts, function: FunctionInfo) -> str | None:
+    """The function's training-flag parameter: the one parameter it already passes to a batch-norm mode (through
+    any wrappers), else the one parameter named like a flag (`is_training`, `training`, `train`, `phase_train`,
+    ...). A default does not disqualify it (`is_training=False` is a flag whose callers may pass True), unless it is
+    a literal that is no bool (`train_mode="train"` names a mode, not a flag)."""
+    params = [param for param in function.params[function.bound_offset :] if _may_be_flag(param)]
+    for names in (facts.mode_parameters(function), TRAINING_FLAG_NAMES):
+        found = [param.name for param in params if param.name in names]
+        if found:
+            return found[0] if len(found) == 1 else None
+    return None
+
+
+def _may_be_flag(param: ParamInfo) -> bool:
+    if param.kind not in (ParamKind.POSITIONAL, ParamKind.KEYWORD_ONLY):
+        return False
+    is_literal, value = literal_value(param.default) if param.default is not None else (False, None)
+    return not is_literal or value is None or isinstance(value, bool)
 
 
 def _defaults_through_wrappers(rule: type[Rule], facts: ModuleFacts) -> Iterator[Finding]:

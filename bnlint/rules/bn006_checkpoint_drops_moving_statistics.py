@@ -2,10 +2,17 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import libcst as cst
+
 from bnlint.analysis.batchnorm import BatchNormKind
-from bnlint.analysis.checkpoints import Variables
+from bnlint.analysis.checkpoints import SaverCall, Variables
 from bnlint.analysis.facts import ModuleFacts
-from bnlint.rules.base import Finding, Rule
+from bnlint.analysis.values import External
+from bnlint.rules import edits
+from bnlint.rules.base import Finding, Fix, Rule
+
+_TRAINABLE_VARIABLES = External("tensorflow.trainable_variables")
+_GET_COLLECTION = External("tensorflow.get_collection")
 
 
 class CheckpointDropsMovingStatistics(Rule):
@@ -34,7 +41,11 @@ class CheckpointDropsMovingStatistics(Rule):
     A Saver built by a helper of another module, or over a list passed in as a parameter, is not checked.
 
     ## Fix safety
-    No automatic fix yet; the fix is `var_list=tf.global_variables()` (or no `var_list`).
+    `bnlint check --fix` replaces a `var_list` that is exactly `tf.trainable_variables()` (its scope argument kept)
+    or `tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES)` with `tf.global_variables()`, with the call's own
+    prefix (`tf.compat.v1.global_variables()`). A list built from them gets no fix: `tf.global_variables() +
+    [global_step]` names that variable twice, which the Saver refuses; save `tf.global_variables()` (or pass no
+    `var_list`) instead.
 
     ## Applies to
     `tf.train.Saver` / `tf.compat.v1.train.Saver` in modules with `tf.layers`, tf-slim / `tf.contrib.layers` or
@@ -89,4 +100,28 @@ class CheckpointDropsMovingStatistics(Rule):
                     " (batch norm from line {0}): a restored model normalizes with mean 0 and variance 1;"
                     " save tf.global_variables()",
                     related=((batch_norm, "batch norm with moving statistics"),),
+                    fix=_fix(facts, saver),
                 )
+
+
+def _fix(facts: ModuleFacts, saver: SaverCall) -> Fix | None:
+    """`tf.global_variables()` in place of a var_list that is exactly `tf.trainable_variables()` (its scope argument
+    kept) or `tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES)`, with the call's own prefix. A list built from
+    them gets none: adding the moving statistics to `+ [global_step]` would name that variable twice, which the
+    Saver refuses."""
+    argument = saver.var_list
+    if argument is None or not isinstance(argument.value, cst.Call):
+        return None
+    call = argument.value
+    if not isinstance(call.func, cst.Attribute):
+        return None
+    tf = edits.dotted_name(call.func.value)
+    if tf is None or facts.resolver.resolve(call.func.value, argument.scope, argument.order) != edits.TENSORFLOW:
+        return None
+    callee = facts.resolver.resolve(call.func, argument.scope, argument.order)
+    if callee == _TRAINABLE_VARIABLES:  # global_variables takes the same `scope` argument
+        return Fix(f"save {tf}.global_variables()", call, edits.call_instead("global_variables", keep_arguments=True))
+    if callee == _GET_COLLECTION and len(call.args) == 1 and call.args[0].star == "":
+        # The rule found the list trainable, so the one key is TRAINABLE_VARIABLES.
+        return Fix(f"save {tf}.global_variables()", call, edits.call_instead("global_variables", keep_arguments=False))
+    return None
