@@ -6,22 +6,25 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from bnlint import __version__
+from bnlint.cache import CACHE_DIR, Cache, Key, Keys
 from bnlint.config import ConfigError, Configurations, Options, Settings
-from bnlint.diagnostic import UNREADABLE, Diagnostic, error
+from bnlint.diagnostic import INTERNAL_ERROR, UNREADABLE, Diagnostic, error
 from bnlint.discovery import python_files
 from bnlint.docs import rule_list, rule_text, rules_markdown
-from bnlint.engine import check_source, fix_source
+from bnlint.engine import fix_source
 from bnlint.fixes import SourceFile
 from bnlint.noqa import add_noqa
-from bnlint.notebook import Notebook, check_notebook, is_notebook, read_notebook
+from bnlint.notebook import Notebook, is_notebook, read_notebook
 from bnlint.notebook import add_noqa as add_notebook_noqa
+from bnlint.parallel import Task, check_all, jobs
 from bnlint.project import Project
 from bnlint.reporters import RENDERERS, Report
 from bnlint.reporters.text import statistics
-from bnlint.rules import RULES_BY_CODE, selected_rules
+from bnlint.rules import RULES_BY_CODE, Rule, selected_rules
 from bnlint.selection import Layer, SelectionError, parse_codes
 from bnlint.source import decode
 from bnlint.verify.command import add_parser as add_verify_parser
@@ -118,6 +121,22 @@ def _add_check_parser(commands: argparse._SubParsersAction) -> None:  # type: ig
     fixes = check.add_argument_group("fixes")
     fixes.add_argument("--fix", action="store_true", help="apply the fixes that are always right, report the rest")
     fixes.add_argument("--diff", action="store_true", help="print what --fix would change as a diff; write nothing")
+    performance = check.add_argument_group("performance")
+    performance.add_argument(
+        "-j",
+        "--jobs",
+        type=jobs,
+        default="auto",
+        metavar="N",
+        help="check files in N processes; auto (the default): one per processor, when there are enough files "
+        "(--fix and --diff fix one file after another)",
+    )
+    performance.add_argument(
+        "--no-cache", action="store_true", help="neither read nor write the cache of results of unchanged files"
+    )
+    performance.add_argument(
+        "--cache-dir", metavar="DIR", default=CACHE_DIR, help=f"where the cache is (default: {CACHE_DIR})"
+    )
 
 
 def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -147,24 +166,12 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if args.diff:
             return _diff_status(diagnostics, changed)
         project = Project(roots=list(roots))  # the fixed files are new code: analyse them afresh
-    sources: dict[str, str] = {}
-    notebooks: dict[str, Notebook] = {}
-    for path in files:
-        display = _display(path, args)
-        text = _text(path, display)
-        if isinstance(text, Diagnostic):
-            diagnostics.append(text)
-            continue
-        if isinstance(text, Notebook):
-            found = check_notebook(text, display, selected_rules(settings[path].selection_for(display)), project)
-            notebooks.update({display: text} if found else {})
-            diagnostics += found
-            continue
-        found = check_source(text, display, selected_rules(settings[path].selection_for(display)), project=project)
-        if found:
-            sources[display] = text
-        diagnostics += found
-    diagnostics.sort()
+    # --add-noqa writes comments where the findings are: it takes them from a fresh analysis.
+    cache = Cache(Path(args.cache_dir)) if not (args.no_cache or args.add_noqa) else None
+    checked = _check_files(args, files, settings, project, cache)
+    diagnostics = sorted(diagnostics + [item for file in checked for item in file.diagnostics or ()])
+    sources = {file.path: file.source for file in checked if file.diagnostics and isinstance(file.source, str)}
+    notebooks = {file.path: file.source for file in checked if file.diagnostics and isinstance(file.source, Notebook)}
     if args.add_noqa:
         return _add_noqa(diagnostics)
     counts = args.statistics and args.format == "text"  # other formats print them apart
@@ -216,14 +223,58 @@ def _display(path: str, args: argparse.Namespace) -> str:
     return (args.stdin_filename or "-") if path == "-" else path
 
 
-def _text(path: str, display: str) -> str | Notebook | Diagnostic:
-    """The file's text as flake8 would see it (a notebook, by its display name: its code cells as one program), or
-    the diagnostic saying why it cannot be read."""
+@dataclass
+class _File:
+    """A checked file: the name it is reported by, what was read, and its diagnostics once known."""
+
+    path: str
+    rules: tuple[type[Rule], ...]
+    source: str | Notebook | None = None  # None: it could not be read
+    key: Key | None = None  # None: not cached (standard input, no cache, an unreadable file)
+    diagnostics: list[Diagnostic] | None = None
+
+
+def _check_files(
+    args: argparse.Namespace, files: list[str], settings: dict[str, Settings], project: Project, cache: Cache | None
+) -> list[_File]:
+    """Each file's diagnostics: from the cache when it holds them, from analyses (in parallel with --jobs) for the
+    rest, which are then stored. Cached results are found before any worker starts, so an unchanged tree starts
+    none."""
+    keys = Keys(project) if cache is not None else None
+    checked = [_look_up(path, _display(path, args), settings[path], keys, cache) for path in files]
+    pending = [file for file in checked if file.diagnostics is None and file.source is not None]
+    tasks = [Task(file.path, file.source, file.rules) for file in pending if file.source is not None]
+    for file, found in zip(pending, check_all(tasks, project, args.jobs), strict=True):
+        file.diagnostics = found
+        # An internal error is bnlint's failure, not the file's result: the next run tries again.
+        if cache is not None and file.key is not None and all(item.code != INTERNAL_ERROR for item in found):
+            cache.put(file.key, found)
+    return checked
+
+
+def _look_up(path: str, display: str, settings: Settings, keys: Keys | None, cache: Cache | None) -> _File:
+    file = _File(display, tuple(selected_rules(settings.selection_for(display))))
+    read = _input(path, display)
+    if isinstance(read, Diagnostic):
+        file.diagnostics = [read]
+        return file
+    data, file.source = read
+    if keys is not None and cache is not None and path != "-":
+        program = file.source.text if isinstance(file.source, Notebook) else file.source
+        file.key = keys.key(display, data, program, [rule.code for rule in file.rules])
+        file.diagnostics = cache.get(file.key)
+    return file
+
+
+def _input(path: str, display: str) -> tuple[bytes, str | Notebook] | Diagnostic:
+    """The file's bytes and its text as flake8 would see it (a notebook, by its display name: its code cells as one
+    program), or the diagnostic saying why it cannot be read."""
     try:
         data = sys.stdin.buffer.read() if path == "-" else _read(path)
     except OSError as exc:
         return error(path, UNREADABLE, f"could not read: {exc.strerror or exc}")
-    return read_notebook(data, display) if is_notebook(display) else decode(data)
+    source = read_notebook(data, display) if is_notebook(display) else decode(data)
+    return source if isinstance(source, Diagnostic) else (data, source)
 
 
 def _color(args: argparse.Namespace) -> bool:

@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -58,16 +59,41 @@ class Settings:
         """Whether the path, or a folder it is in below `base`, matches an exclude pattern (a file named on the
         command line inside an excluded folder is excluded too, under `--force-exclude`)."""
         absolute = Path(os.path.abspath(path))
-        base = self.base.absolute()
-        candidates = [absolute, *(parent for parent in absolute.parents if base in parent.parents)]
-        return any(self._matches(str(candidate), pattern) for candidate in candidates for pattern in self.exclude)
+        return self._excluded(absolute) or self._folder_excluded(absolute.parent)
+
+    def _folder_excluded(self, folder: Path) -> bool:
+        # Discovery asks about every file of a folder: each folder's answer is worked out once.
+        known = self._excluded_folders
+        if folder not in known:
+            below_base = self._base in folder.parents
+            known[folder] = below_base and (self._excluded(folder) or self._folder_excluded(folder.parent))
+        return known[folder]
+
+    def _excluded(self, absolute: Path) -> bool:
+        name, whole = absolute.name, absolute.as_posix()
+        return any(
+            fnmatch.fnmatchcase(name, pattern) or fnmatch.fnmatchcase(whole, rooted)
+            for pattern, rooted in self._exclude_patterns
+        )
 
     def _matches(self, path: str, pattern: str) -> bool:
         """A pattern matches the file or folder name, or the whole path with the pattern taken from `base`."""
         absolute = Path(os.path.abspath(path))
         return fnmatch.fnmatchcase(absolute.name, pattern) or fnmatch.fnmatchcase(
-            absolute.as_posix(), (self.base.absolute() / pattern).as_posix()
+            absolute.as_posix(), (self._base / pattern).as_posix()
         )
+
+    @cached_property
+    def _base(self) -> Path:
+        return self.base.absolute()
+
+    @cached_property
+    def _exclude_patterns(self) -> tuple[tuple[str, str], ...]:
+        return tuple((pattern, (self._base / pattern).as_posix()) for pattern in self.exclude)
+
+    @cached_property
+    def _excluded_folders(self) -> dict[Path, bool]:
+        return {}
 
 
 @dataclass

@@ -9,13 +9,15 @@ import tokenize
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 from bnlint.diagnostic import Diagnostic
 from bnlint.source import encoding_of
 
 # Same patterns as flake8's defaults.NOQA_INLINE_REGEXP and NOQA_FILE.
 _NOQA_INLINE = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z]+[0-9]+(?:[,\s]+)?)+))?", re.IGNORECASE)
-_NOQA_FILE = re.compile(r"\s*# flake8[:=]\s*noqa", re.IGNORECASE)
+# flake8 matches `\s*# flake8[:=]\s*noqa` at the start of each line; one search of the text, line by line.
+_NOQA_FILE = re.compile(r"^[^\S\n]*# flake8[:=][^\S\n]*noqa", re.IGNORECASE | re.MULTILINE)
 # bnlint's own file-level directive, on a line of its own, as ruff has its own: flake8 does not know it,
 # so every front end honours it.
 _BNLINT_FILE = re.compile(r"^[ \t]*#[ \t]*bnlint[ \t]*:[ \t]*noqa\b(?:[ \t]*:(?P<codes>[^\n#]*))?", re.I | re.M)
@@ -56,12 +58,17 @@ def file_directive(text: str) -> FileDirective | None:
 
 class Suppressions:
     def __init__(self, text: str) -> None:
+        self._text = text
         self._lines = text.split("\n")  # numbered as the parser numbers them
-        self._ranges = _logical_ranges(text, len(self._lines))
+
+    @cached_property
+    def _ranges(self) -> dict[int, range]:
+        # Tokenizing costs a tenth of a parse: only files with something to suppress pay it.
+        return _logical_ranges(self._text, len(self._lines))
 
     def skips_file(self) -> bool:
         """A line that is only `# flake8: noqa` makes flake8 skip the whole file, whatever codes follow."""
-        return any(_NOQA_FILE.match(line) for line in self._lines)
+        return _NOQA_FILE.search(self._text) is not None
 
     def suppresses(self, code: str, line: int) -> bool:
         directive = self.directive(line)

@@ -21,21 +21,31 @@ from bnlint.analysis.modules import ModuleId, module_id
 from bnlint.analysis.syntax import Scope
 from bnlint.source import decode, mentions_framework
 
-# `import a.b`, `from a.b import c`, `from . import c`, `from .a import c`: enough to follow imports before parsing.
+# `import a.b`, `from a.b import c`, `from . import c`, `from .a import c`, `from a import (\n b,\n c)`: enough to
+# follow imports before parsing.
 _IMPORT = re.compile(
-    r"^[ \t]*(?:from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+([\w \t,()*]+)|import[ \t]+([\w., \t]+))", re.MULTILINE
+    r"^[ \t]*(?:from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[\w \t,*]+)|import[ \t]+([\w., \t]+))",
+    re.MULTILINE,
 )
 # Folders of installed distributions: each top-level package there is its own project.
 _INSTALLED = frozenset({"site-packages", "dist-packages"})
+# How much analysed source (characters) a project keeps for the imports of the files still to come. A parsed and
+# analysed module takes some 50 times its text in memory; past this, the analyses are dropped and redone when a
+# later file needs them, which bounds the memory of a run over a big tree at a few percent of its time.
+KEPT_SOURCE = 8_000_000
 
 
 class Project:
     """Module analyses by path, parsed once; the front end may supply texts that are not on disk yet."""
 
-    def __init__(self, roots: Sequence[Path] = (), read: Callable[[Path], bytes] = Path.read_bytes) -> None:
+    def __init__(
+        self, roots: Sequence[Path] = (), read: Callable[[Path], bytes] = Path.read_bytes, keep: int = KEPT_SOURCE
+    ) -> None:
         # Folders to import from besides each module's own root (a configured project root, like PYTHONPATH).
         self.roots = tuple(root.absolute() for root in roots)
         self._read = read
+        self._keep = keep
+        self._kept = 0  # characters of the modules analysed since the analyses were last dropped
         self._texts: dict[Path, str] = {}
         self._facts: dict[Path, ModuleFacts | None] = {}
         self._owners: dict[Scope, ModuleFacts] = {}
@@ -49,6 +59,8 @@ class Project:
         file again. When the text changes, the module's analysis and those of the modules that import it, directly
         or not, are forgotten (the rest stay parsed); returns the modules forgotten."""
         path = path.absolute()
+        if self._kept > self._keep:
+            self._drop_analyses()
         if path not in self._texts:  # nothing was derived from a text never seen
             if text is not None:
                 self._texts[path] = text
@@ -71,6 +83,12 @@ class Project:
         self._relevant.clear()
         self.facts_cache = FixpointCache()  # cross-module facts may rest on what was forgotten
         return forgotten
+
+    def _drop_analyses(self) -> None:
+        self._facts.clear()
+        self._owners.clear()
+        self.facts_cache = FixpointCache()
+        self._kept = 0
 
     def importers(self, path: Path) -> list[Path]:
         """The known modules that import `path`, directly or through others (from their import lines)."""
@@ -97,6 +115,7 @@ class Project:
             facts = ModuleFacts(collect(module), module_id(path), self) if module is not None else None
             if facts is not None:
                 self._owners[facts.syntax.scope] = facts
+                self._kept += len(self._texts.get(path, ""))
             self._facts[path] = facts
         return self._facts[path]
 
@@ -165,14 +184,15 @@ class Project:
 
     def imported_modules(self, path: Path) -> list[Path]:
         """The project modules a file imports, directly or through the ones it imports, from their import lines."""
-        found: list[Path] = []
-        pending = [path.absolute()]
+        start = path.absolute()
+        found: dict[Path, None] = {}  # in the order met, each once
+        pending = [start]
         while pending:
             for imported in self._direct_imports(pending.pop()):
-                if imported not in found and imported != path.absolute():
-                    found.append(imported)
+                if imported not in found and imported != start:
+                    found[imported] = None
                     pending.append(imported)
-        return found
+        return list(found)
 
     def _direct_imports(self, path: Path) -> list[Path]:
         if path not in self._imports:
@@ -184,7 +204,9 @@ class Project:
             candidates = [part.strip() for part in plain.split(",")] if plain else []
             if not plain:
                 base = self.absolute_name(importer, relative + module)
-                candidates = [base, *(f"{base}.{name.strip()}" for name in re.split(r"[\s,()]+", names) if name)]
+                # In parentheses, names may be spread over lines with comments between them.
+                listed = re.sub(r"#[^\n]*", "", names)
+                candidates = [base, *(f"{base}.{name}" for name in re.split(r"[\s,()]+", listed) if name)]
             for candidate in candidates:
                 name = candidate.split(" as ")[0].strip().strip(".")
                 path = self.locate(importer, name) if name else None

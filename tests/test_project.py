@@ -8,7 +8,7 @@ import pytest
 from bnlint import engine, project
 from bnlint.engine import check_source
 from bnlint.project import Project
-from support import run
+from support import ROOT, run
 
 MODEL = """\
 import tensorflow as tf
@@ -122,3 +122,28 @@ def test_installed_packages_do_not_import_each_other(tmp_path):
     (site / "userpkg" / "__init__.py").write_text("")
     (site / "userpkg" / "train.py").write_text("import tensorflow as tf\n" + TRAIN.replace("model", "numpyish"))
     assert run("bnlint", "check", str(site / "userpkg")).stdout == ""
+
+
+@pytest.mark.parametrize("name", sorted(path.name for path in (ROOT / "tests" / "fixtures" / "projects").iterdir()))
+def test_a_project_that_drops_its_analyses_after_every_file_reports_the_same(name):
+    # A run over a big tree drops what it analysed once that passes a budget, and analyses it again on demand.
+    folder = ROOT / "tests" / "fixtures" / "projects" / name
+    files = sorted(folder.rglob("*.py"))
+
+    def findings(kept: Project) -> list:
+        return [d for path in files for d in check_source(path.read_text(encoding="utf-8"), str(path), project=kept)]
+
+    everything = findings(Project())
+    assert findings(Project(keep=0)) == everything
+    assert everything or name.startswith("ok_")
+
+
+def test_imports_in_parentheses_over_several_lines_are_followed_before_parsing(tmp_path):
+    (tmp_path / "nets").mkdir()
+    (tmp_path / "nets" / "__init__.py").write_text("")
+    (tmp_path / "nets" / "model.py").write_text("import tensorflow as tf\n")
+    (tmp_path / "nets" / "heads.py").write_text("import tensorflow as tf\n")
+    script = tmp_path / "train.py"
+    script.write_text("from nets import (\n    model,  # the network\n    heads as h,\n)\n")
+    found = Project().imported_modules(script)
+    assert {path.relative_to(tmp_path).as_posix() for path in found} >= {"nets/model.py", "nets/heads.py"}

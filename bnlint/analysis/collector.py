@@ -21,6 +21,7 @@ from bnlint.analysis.syntax import (
     ScopeKind,
     WithFrame,
 )
+from bnlint.analysis.walk import walk
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 _EXITS = (cst.Return, cst.Raise, cst.Continue, cst.Break)
@@ -28,7 +29,7 @@ _EXITS = (cst.Return, cst.Raise, cst.Continue, cst.Break)
 
 def collect(module: cst.Module) -> ModuleSyntax:
     collector = _Collector(module)
-    module.visit(collector)
+    walk(module, collector)
     return collector.syntax
 
 

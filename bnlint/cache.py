@@ -1,0 +1,195 @@
+"""The result cache of `bnlint check`, as ruff keeps one: each checked file's diagnostics, found again without
+parsing anything when neither the file, nor a project module it imports, nor how it is checked has changed.
+
+Layout: `<cache dir>/<bnlint version>/<entry>`, one small JSON file per checked file and rule selection, named by a
+hash of the file's path and selected codes; it holds the digest of what its result rests on and the diagnostics.
+Checking a changed file again replaces its entry, so entries do not pile up as files are edited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from bnlint import __version__
+from bnlint.diagnostic import Diagnostic, Related
+from bnlint.project import Project
+
+CACHE_DIR = ".bnlint_cache"
+# https://bford.info/cachedir/: backup tools skip a folder holding this file.
+_CACHEDIR_TAG = (
+    "Signature: 8a477f597d28d172789f06886806bc55\n"
+    "# This file is a cache directory tag created by bnlint.\n"
+    "# For information about cache directory tags, see https://bford.info/cachedir/\n"
+)
+
+
+@dataclass(frozen=True)
+class Key:
+    entry: str  # the entry's file name: which file, checked for which codes
+    digest: str  # what the result rests on: bnlint, the file's bytes, the modules it imports, the project roots
+
+
+def _hash(*parts: str | bytes) -> str:
+    digest = hashlib.blake2b(digest_size=20)
+    for part in parts:
+        data = part if isinstance(part, bytes) else part.encode("utf-8", "surrogatepass")
+        # Each part's length goes in first, so that ("ab", "c") and ("a", "bc") differ.
+        digest.update(len(data).to_bytes(8, "little"))
+        digest.update(data)
+    return digest.hexdigest()
+
+
+class Keys:
+    """The cache keys of one run's files. Findings cross modules (a builder defined in model.py and called twice in
+    train.py is reported in train.py), so a key covers the text of every project module the file imports, directly
+    or not, found from the import lines by the project that then analyses the files: nothing is parsed."""
+
+    def __init__(self, project: Project) -> None:
+        self._project = project
+        self._run = _hash(*_run_fingerprint(project.roots))
+        self._modules: dict[Path, str] = {}
+
+    def key(self, path: str, data: bytes, text: str, codes: Sequence[str]) -> Key:
+        """The key of the file reported as `path`, read as `data`, whose program is `text` (a notebook's is its code
+        cells), checked for `codes`."""
+        file = Path(path)
+        self._project.provide(file, text)  # the text the analysis will use; its imports are read from it
+        imports = "\0".join(sorted(self._module(module) for module in self._project.imported_modules(file)))
+        entry = _hash(str(file.absolute()), path, *codes)
+        return Key(entry, _hash(self._run, entry, data, imports))
+
+    def _module(self, path: Path) -> str:
+        """The module's path and the hash of its text, NUL-separated (no path holds a NUL)."""
+        if path not in self._modules:
+            text = self._project.text(path)
+            self._modules[path] = f"{path}\0{_hash(text) if text is not None else 'unreadable'}"
+        return self._modules[path]
+
+
+def _run_fingerprint(roots: Iterable[Path]) -> Iterable[str]:
+    """What every result of a run rests on besides its files: bnlint's own code (its version, and the files of an
+    installation that is being edited), the Python and libcst that parse (syntax error messages come from them)
+    and the folders imports resolve from."""
+    yield __version__
+    package = Path(__file__).parent
+    for source in sorted(package.rglob("*.py")):
+        status = source.stat()
+        yield f"{source.relative_to(package)}:{status.st_size}:{status.st_mtime_ns}"
+    yield sys.version
+    try:
+        yield version("libcst")
+    except PackageNotFoundError:  # pragma: no cover - libcst is a dependency
+        yield "libcst"
+    yield from (str(root) for root in roots)
+
+
+@dataclass
+class Cache:
+    """The entries under one cache folder. Whatever goes wrong with it costs the cache, never the run: an entry that
+    cannot be read or understood is a miss, and a folder that cannot be written is left alone for the rest of the
+    run."""
+
+    root: Path
+    writable: bool = True
+    _folder: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._folder = self.root / __version__
+
+    def get(self, key: Key) -> list[Diagnostic] | None:
+        try:
+            with open(self._folder / key.entry, "rb") as file:
+                document = json.loads(file.read())
+            if document["key"] != key.digest:
+                return None
+            return [_diagnostic(item) for item in document["diagnostics"]]
+        except (OSError, ValueError, TypeError, KeyError, RecursionError):  # missing, corrupt, or not bnlint's
+            return None
+
+    def put(self, key: Key, diagnostics: Sequence[Diagnostic]) -> None:
+        if not self.writable:
+            return
+        entry = self._folder / key.entry
+        temporary = entry.with_name(f".{key.entry}.{os.getpid()}.tmp")
+        document = {"key": key.digest, "diagnostics": [_encoded(item) for item in diagnostics]}
+        try:
+            self._prepare()
+            temporary.write_text(json.dumps(document, separators=(",", ":")), encoding="utf-8")
+            # A reader sees the old entry or the new one, never half of one, whatever other runs do meanwhile.
+            os.replace(temporary, entry)
+        except OSError:
+            self.writable = False
+            with suppress(OSError):
+                temporary.unlink(missing_ok=True)
+
+    def _prepare(self) -> None:
+        if self._folder.is_dir():
+            return
+        try:
+            self.root.mkdir(parents=True)
+        except FileExistsError:
+            pass
+        else:  # a folder bnlint made: git and backups leave it alone
+            (self.root / ".gitignore").write_text("*\n", encoding="utf-8")
+            (self.root / "CACHEDIR.TAG").write_text(_CACHEDIR_TAG, encoding="utf-8")
+        self._folder.mkdir(exist_ok=True)
+
+
+def _encoded(diagnostic: Diagnostic) -> dict[str, Any]:
+    return {
+        "path": diagnostic.path,
+        "line": diagnostic.line,
+        "column": diagnostic.column,
+        "end_line": diagnostic.end_line,
+        "end_column": diagnostic.end_column,
+        "code": diagnostic.code,
+        "message": diagnostic.message,
+        "related": [[item.line, item.column, item.message, item.cell] for item in diagnostic.related],
+        "call_lines": diagnostic.call_lines,
+        "cell": diagnostic.cell,
+        "fix": diagnostic.fix,
+    }
+
+
+def _diagnostic(item: dict[str, Any]) -> Diagnostic:
+    """The diagnostic an entry holds; TypeError when it is not one (the entry is then a miss)."""
+    call_lines = _optional(item["call_lines"], list)
+    if call_lines is not None and len(call_lines) != 2:
+        raise TypeError("call_lines is a pair")
+    return Diagnostic(
+        path=_of(item["path"], str),
+        line=_of(item["line"], int),
+        column=_of(item["column"], int),
+        end_line=_of(item["end_line"], int),
+        end_column=_of(item["end_column"], int),
+        code=_of(item["code"], str),
+        message=_of(item["message"], str),
+        related=tuple(_related(*related) for related in item["related"]),
+        call_lines=(_of(call_lines[0], int), _of(call_lines[1], int)) if call_lines is not None else None,
+        cell=_optional(item["cell"], int),
+        fix=_optional(item["fix"], str),
+    )
+
+
+def _related(line: object, column: object, message: object, cell: object) -> Related:
+    return Related(_of(line, int), _of(column, int), _of(message, str), _optional(cell, int))
+
+
+def _of(value: object, kind: type[Any]) -> Any:
+    # Diagnostics are sorted and rendered: a value of the wrong type would fail there, long after the entry was read.
+    if not isinstance(value, kind):
+        raise TypeError(f"expected {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+def _optional(value: object, kind: type[Any]) -> Any:
+    return None if value is None else _of(value, kind)
