@@ -50,7 +50,7 @@ class Project:
         self._facts: dict[Path, ModuleFacts | None] = {}
         self._owners: dict[Scope, ModuleFacts] = {}
         self._found: dict[tuple[Path, str], Path | None] = {}
-        self._relevant: dict[Path, bool] = {}
+        self._mentioning: dict[Path, bool] = {}  # whether each module's text mentions the framework
         self._imports: dict[Path, list[Path]] = {}  # each module's directly imported project modules
         self.facts_cache = FixpointCache()  # facts that cross modules: wrappers, builders, batch norm
 
@@ -61,10 +61,10 @@ class Project:
         path = path.absolute()
         if self._kept > self._keep:
             self._drop_analyses()
-        if path not in self._texts:  # nothing was derived from a text never seen
+        if path not in self._texts:  # nothing was derived from a text never seen (but that it could not be read)
             if text is not None:
                 self._texts[path] = text
-            self._relevant.clear()
+            self._mentioning.pop(path, None)
             return []
         if self._texts[path] == text:
             return []
@@ -80,7 +80,7 @@ class Project:
         # The change may add or remove imports, or make a module appear: found files and import lists go too.
         self._imports.clear()
         self._found.clear()
-        self._relevant.clear()
+        self._mentioning.pop(path, None)
         self.facts_cache = FixpointCache()  # cross-module facts may rest on what was forgotten
         return forgotten
 
@@ -172,15 +172,19 @@ class Project:
 
     def relevant(self, path: Path) -> bool:
         """Whether a file can matter to a rule: it mentions TensorFlow, Keras or slim, or imports a project module
-        that does. Decided from the text alone, so files that cannot matter are never parsed."""
+        that does, directly or through others. Decided from the texts alone, so files that cannot matter are never
+        parsed."""
         path = path.absolute()
-        if path not in self._relevant:
-            self._relevant[path] = False  # a cycle of imports that never mention the framework stays irrelevant
+        if self.text(path) is None:
+            return False
+        return self._mentions_framework(path) or any(map(self._mentions_framework, self.imported_modules(path)))
+
+    def _mentions_framework(self, path: Path) -> bool:
+        # Asked again for every file that imports the module: each text is scanned once.
+        if path not in self._mentioning:
             text = self.text(path)
-            self._relevant[path] = text is not None and (
-                mentions_framework(text) or any(self.relevant(imported) for imported in self._direct_imports(path))
-            )
-        return self._relevant[path]
+            self._mentioning[path] = text is not None and mentions_framework(text)
+        return self._mentioning[path]
 
     def imported_modules(self, path: Path) -> list[Path]:
         """The project modules a file imports, directly or through the ones it imports, from their import lines."""
