@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import re
 import tokenize
 
-# A module that names none of these cannot import TensorFlow, tf-slim or Keras, so no rule can fire in it.
-FRAMEWORK_MARKERS = ("tensorflow", "keras", "slim")
+# A module that names none of these cannot import TensorFlow, tf-slim or Keras, so no rule can fire in it. `slim`
+# counts as a name (`slim.`, `tf_slim`), not as a word part: the standard library's "slimmer" made
+# `logging.handlers` and all its importers look like TensorFlow code.
+_FRAMEWORK = re.compile(r"tensorflow|keras|(?<![A-Za-z])slim(?![A-Za-z])")
 
 
 def decode(data: bytes) -> str:
@@ -28,4 +31,4 @@ def encoding_of(data: bytes) -> str:
 
 
 def mentions_framework(text: str) -> bool:
-    return any(marker in text for marker in FRAMEWORK_MARKERS)
+    return _FRAMEWORK.search(text) is not None

@@ -147,3 +147,13 @@ def test_imports_in_parentheses_over_several_lines_are_followed_before_parsing(t
     script.write_text("from nets import (\n    model,  # the network\n    heads as h,\n)\n")
     found = Project().imported_modules(script)
     assert {path.relative_to(tmp_path).as_posix() for path in found} >= {"nets/model.py", "nets/heads.py"}
+
+
+def test_a_word_that_contains_slim_is_no_mention_of_slim(tmp_path):
+    handlers = tmp_path / "handlers.py"
+    handlers.write_text('"""If you want slimmer logs, pass your own DLL."""\n')
+    (tmp_path / "config.py").write_text("import handlers\n")
+    (tmp_path / "nets.py").write_text("import tf_slim as slim\n")
+    project = Project()
+    assert not project.relevant(tmp_path / "config.py")
+    assert project.relevant(tmp_path / "nets.py")
