@@ -40,16 +40,22 @@ def test_a_file_without_tensorflow_that_builds_a_project_model_twice_is_checked(
     assert result.stdout.startswith(f"{towers / 'train.py'}:4:16: BN003 ")
 
 
-def test_each_module_is_parsed_once_in_a_run(towers, monkeypatch):
-    parsed = []
+@pytest.fixture
+def parsed(monkeypatch) -> list[str]:
+    """The texts libcst parses from here on, in order (the engine and the project both parse)."""
+    texts: list[str] = []
 
     def counting(text, *args, **kwargs):
-        parsed.append(text)
+        texts.append(text)
         return cst.parse_module(text, *args, **kwargs)
 
     fake = type("cst", (), {"parse_module": staticmethod(counting), "ParserSyntaxError": cst.ParserSyntaxError})
     monkeypatch.setattr(engine, "cst", fake)
     monkeypatch.setattr(project, "cst", fake)
+    return texts
+
+
+def test_each_module_is_parsed_once_in_a_run(towers, parsed):
     shared = Project()
     for name in ("train.py", "model.py", "train.py"):
         path = towers / name
@@ -57,20 +63,11 @@ def test_each_module_is_parsed_once_in_a_run(towers, monkeypatch):
     assert sorted(parsed) == sorted([MODEL, TRAIN])
 
 
-def test_a_changed_module_is_analysed_again_with_its_importers_only(towers, monkeypatch):
+def test_a_changed_module_is_analysed_again_with_its_importers_only(towers, parsed):
     """What the language server relies on: a new buffer for model.py re-parses model.py and train.py, which
     imports it, and nothing else; the findings of train.py follow the new model."""
     (towers / "data.py").write_text("import tensorflow as tf\n\ndef batches():\n    return tf.zeros([1])\n")
     (towers / "train.py").write_text("from data import batches\ntrain_images = batches()\n" + TRAIN)
-    parsed = []
-
-    def counting(text, *args, **kwargs):
-        parsed.append(text)
-        return cst.parse_module(text, *args, **kwargs)
-
-    fake = type("cst", (), {"parse_module": staticmethod(counting), "ParserSyntaxError": cst.ParserSyntaxError})
-    monkeypatch.setattr(engine, "cst", fake)
-    monkeypatch.setattr(project, "cst", fake)
     shared = Project()
     train = towers / "train.py"
     assert [d.code for d in check_source(train.read_text(), str(train), project=shared)] == ["BN003"]
