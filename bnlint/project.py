@@ -8,6 +8,7 @@ Both front ends use the same rule, so `bnlint check DIR` and `flake8` agree on e
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -82,6 +83,7 @@ class Project:
         self._found.clear()
         self._mentioning.pop(path, None)
         self.facts_cache = FixpointCache()  # cross-module facts may rest on what was forgotten
+        _release_frozen()
         return forgotten
 
     def _drop_analyses(self) -> None:
@@ -89,6 +91,7 @@ class Project:
         self._owners.clear()
         self.facts_cache = FixpointCache()
         self._kept = 0
+        _release_frozen()
 
     def importers(self, path: Path) -> list[Path]:
         """The known modules that import `path`, directly or through others (from their import lines)."""
@@ -223,3 +226,9 @@ def _is_file(path: Path) -> bool:
         return path.is_file()
     except (OSError, ValueError):  # a name too long for the file system, a NUL in it
         return False
+
+
+def _release_frozen() -> None:
+    """A front end may freeze what the project holds (the flake8 plugin does, between files); what the project
+    lets go of must be collectable again, cycles included."""
+    gc.unfreeze()

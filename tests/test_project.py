@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import ast
+import gc
+
 import libcst as cst
 import pytest
 
 from bnlint import engine, project
 from bnlint.engine import check_source
+from bnlint.flake8_plugin import BnlintChecker
 from bnlint.project import Project
 from support import ROOT, run
 
@@ -154,3 +158,19 @@ def test_a_word_that_contains_slim_is_no_mention_of_slim(tmp_path):
     project = Project()
     assert not project.relevant(tmp_path / "config.py")
     assert project.relevant(tmp_path / "nets.py")
+
+
+def test_what_the_flake8_plugin_freezes_is_released_when_the_project_lets_go(towers):
+    """The plugin freezes the project's trees between files so that collections skip them; what the project drops
+    must be collectable again, or a long flake8 run (or the server) would hold every tree it ever made."""
+    source = (towers / "train.py").read_text()
+    try:
+        BnlintChecker.project = Project(keep=0)  # drops its analyses at the next file
+        findings = list(BnlintChecker(ast.parse(source), source.splitlines(True), str(towers / "train.py")).run())
+        assert [finding[2][:5] for finding in findings] == ["BN003"]
+        assert gc.get_freeze_count() > 0
+        BnlintChecker.project.provide(towers / "model.py", None)
+        assert gc.get_freeze_count() == 0
+    finally:
+        gc.unfreeze()
+        BnlintChecker.project = Project()
