@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import libcst as cst
@@ -17,6 +18,7 @@ from bnlint.diagnostic import INTERNAL_ERROR, UNREADABLE, Diagnostic, Related, e
 from bnlint.fixes import apply_fixes
 from bnlint.noqa import Suppressions, file_directive
 from bnlint.project import Project
+from bnlint.recursion import beyond_python_nesting, on_a_deep_stack
 from bnlint.rules import ALL_RULES, Finding, Rule
 from bnlint.rules.base import Fix
 from bnlint.rules.bn910_unused_noqa import UnusedNoqa
@@ -60,7 +62,7 @@ def check_source(
     """
     try:
         with _collector_paused():
-            return _analyse(text, path, rules, honour_noqa, project if project is not None else Project()).diagnostics
+            return _analysed(text, path, rules, honour_noqa, project if project is not None else Project()).diagnostics
     except Exception as exc:  # the last line of defence: a bug costs this file, never the run
         return [_internal_error(path, "bnlint", exc)]
 
@@ -94,7 +96,7 @@ def _fix_passes(
     first: list[Diagnostic] | None = None
     for number in range(_FIX_PASSES + 1):
         try:
-            analysis = _analyse(current, path, rules, True, project)
+            analysis = _analysed(current, path, rules, True, project)
         except Exception as exc:  # as in check_source
             return FixResult(current, fixed, [_internal_error(path, "bnlint", exc)])
         first = analysis.diagnostics if first is None else first
@@ -114,6 +116,11 @@ def _fix_passes(
             return FixResult(current, fixed, analysis.diagnostics)
         fixed += sorted(diagnostic for diagnostic, fix in wanted.items() if fix in applied)
     raise AssertionError("unreachable: the last pass fixes nothing")
+
+
+def _analysed(text: str, path: str, rules: Sequence[type[Rule]], honour_noqa: bool, project: Project) -> _Analysis:
+    """The analysis, on a stack with room for deeply nested code (see bnlint.recursion)."""
+    return on_a_deep_stack(partial(_analyse, text, path, rules, honour_noqa, project))
 
 
 @contextmanager
@@ -156,6 +163,8 @@ def _analyse(text: str, path: str, rules: Sequence[type[Rule]], honour_noqa: boo
         return _Analysis([error(path, UNREADABLE, "could not parse: the file contains a NUL byte", line)])
     facts = project.parsed(file)
     if facts is None:
+        if beyond_python_nesting(text):
+            return _Analysis([_syntax_error(text, path, "too many nested parentheses")])
         try:
             module = cst.parse_module(text)
         except cst.ParserSyntaxError as exc:

@@ -1,0 +1,71 @@
+"""Deeply nested code: libcst's parser and code generator, and the analysis's own walks, recurse once per level of
+nesting, so a few hundred nested calls or a thousand-term sum pass Python's default limit of 1000 frames (and, in
+libcst's native parser, can overflow the main thread's stack: a crash, not an exception)."""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+import threading
+from collections.abc import Callable
+from itertools import accumulate
+from typing import TypeVar
+
+T = TypeVar("T")
+
+# Frames allowed on the deep stack, and the stack that holds them: 10 KB per frame is more than any CPython version
+# uses, so the limit is reached (a RecursionError) before the stack overflows (a crash of the whole process).
+DEEP_RECURSION = 50_000
+DEEP_STACK = 512 * 2**20
+# Python's tokenizer refuses code nested in this many brackets (its MAXLEVEL).
+PYTHON_NESTING = 200
+_BRACKETS = re.compile(r"[()\[\]{}]")
+_DEPTH_CHANGE = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
+
+
+def on_a_deep_stack(function: Callable[[], T]) -> T:
+    """function() on a thread whose stack holds DEEP_RECURSION frames; what it raises is raised here. Raises
+    RecursionError when no such thread can be started. The stack is reserved address space: the memory used is only
+    what the recursion touches."""
+    outcome: list[tuple[bool, object]] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, function()))
+        except BaseException as exc:  # handed to the caller's thread
+            outcome.append((False, exc))
+
+    limit = sys.getrecursionlimit()
+    try:
+        size = threading.stack_size(DEEP_STACK)
+    except (ValueError, RuntimeError) as exc:  # a platform that cannot size thread stacks
+        raise RecursionError("the code is nested too deeply") from exc
+    try:
+        sys.setrecursionlimit(max(limit, DEEP_RECURSION))
+        thread = threading.Thread(target=run, name="bnlint-deep-stack", daemon=True)
+        thread.start()
+        thread.join()
+    except (RuntimeError, MemoryError) as exc:  # no thread could be started
+        raise RecursionError("the code is nested too deeply") from exc
+    finally:
+        threading.stack_size(size)
+        sys.setrecursionlimit(limit)
+    succeeded, value = outcome[0]
+    if not succeeded:
+        raise value  # type: ignore[misc]
+    return value  # type: ignore[return-value]
+
+
+def beyond_python_nesting(text: str) -> bool:
+    """Whether Python itself refuses the text for nesting more than 200 brackets (a SyntaxError). libcst accepts any
+    depth, in time growing with its cube (1,000 nested calls take 12 s) and, past about 2,000, by overflowing even
+    the deep stack; such code is reported as Python reports it, and never parsed."""
+    deepest = max(accumulate(map(_DEPTH_CHANGE.__getitem__, _BRACKETS.findall(text))), default=0)
+    if deepest < PYTHON_NESTING:  # brackets in strings and comments counted too: this bounds the true depth
+        return False
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return True
+    return False
