@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 # Linters exit 1 when they report something: a normal outcome, unlike a crash or a usage error.
 NORMAL_EXITS = frozenset({0, 1})
@@ -67,9 +68,10 @@ def child_environment() -> dict[str, str]:
     return {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 
 
-def run_once(command: Command, cwd: Path) -> tuple[Sample, str]:
-    """One whole process, output discarded; its resource usage comes from wait4, which reports this child's (and
-    its waited-for children's) CPU and peak RSS and nothing else's. Returns the sample and the stderr's tail."""
+def run_once(command: Command, cwd: Path, stdout: IO[bytes] | None = None) -> tuple[Sample, str]:
+    """One whole process, its output written to `stdout` or discarded; its resource usage comes from wait4, which
+    reports this child's (and its waited-for children's) CPU and peak RSS and nothing else's. Returns the sample and
+    the stderr's tail."""
     with tempfile.TemporaryFile() as stderr:
         start = time.perf_counter()
         process = subprocess.Popen(
@@ -77,7 +79,7 @@ def run_once(command: Command, cwd: Path) -> tuple[Sample, str]:
             cwd=cwd,
             env=child_environment(),
             stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL if stdout is None else stdout,
             stderr=stderr,
         )
         _, status, usage = os.wait4(process.pid, 0)

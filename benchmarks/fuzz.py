@@ -55,6 +55,7 @@ def run(test: str, inputs: int) -> Outcome:
             "-q",
             "-p",
             "no:cacheprovider",
+            "-n0",  # one process per property: this script runs them side by side
             "--hypothesis-show-statistics",
             f"{TESTS}::{test}",
         ],

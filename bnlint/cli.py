@@ -213,7 +213,8 @@ def _files(args: argparse.Namespace, configurations: Configurations) -> list[str
     def excluded(path: str) -> bool:
         return configurations.settings_for(path).excludes(path)
 
-    files = list(python_files(args.paths or ["."], excluded, args.force_exclude))
+    # A file named and also inside a named folder is checked once (reported twice, it would count twice).
+    files = list(dict.fromkeys(python_files(args.paths or ["."], excluded, args.force_exclude)))
     if args.force_exclude and args.stdin_filename and excluded(args.stdin_filename):
         return [path for path in files if path != "-"]
     return files

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import subprocess
@@ -76,3 +77,30 @@ def on_a_terminal(*args: str, env: dict[str, str]) -> str:
         process.wait()
     os.close(controller)
     return b"".join(chunks).decode()
+
+
+def traps(folder: Path) -> Path:
+    """A project whose every module, and the frameworks it imports (shadowed by local packages), leaves a file in
+    `traces/` when imported or run; its configuration holds code that leaves one if evaluated. Returns `traces/`."""
+    traces = folder / "traces"
+    traces.mkdir()
+
+    def trap(name: str) -> str:
+        return f"open({str(traces / name)!r}, 'w').close()\n"
+
+    for package in ("tensorflow", "tf_slim", "keras"):
+        (folder / package).mkdir()
+        (folder / package / "__init__.py").write_text(trap(package))
+    for module in ("sideeffect", "model", "conftest", "setup", "__main__"):
+        (folder / f"{module}.py").write_text(trap(module))
+    (folder / "train.py").write_text(
+        "import tensorflow as tf\nimport sideeffect\nfrom model import build\n"
+        + trap("train")
+        + "y = tf.layers.batch_normalization(tf.zeros([4, 3]), training=True)\n"
+        + "if __name__ == '__main__':\n    "
+        + trap("main")
+    )
+    cells = [{"cell_type": "code", "metadata": {}, "outputs": [], "source": (folder / "train.py").read_text()}]
+    (folder / "notebook.ipynb").write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4}))
+    (folder / "pyproject.toml").write_text(f"[tool.bnlint]\nexclude = [{trap('config').strip()!r}]\n")
+    return traces

@@ -12,7 +12,7 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from support import ROOT, run
+from support import ROOT, run, traps
 
 BUGGY = ROOT / "examples" / "train_buggy.py"
 FIXED = ROOT / "examples" / "train_fixed.py"
@@ -161,3 +161,12 @@ async def test_a_fix_action_rewrites_the_train_op_and_clears_its_finding(client:
     # A finding without a fix gets only the noqa action.
     tower = next(d for d in remaining if d.code == "BN003")
     assert [action.title for action in await _actions(client, uri, tower)] == ["Add `# noqa: BN003`"]
+
+
+async def test_the_server_never_runs_the_code_it_reads(client: LanguageClient, tmp_path):
+    traces = traps(tmp_path)
+    train = tmp_path / "train.py"
+    uri = _open(client, train, train.read_text())
+    diagnostics = await _published(client, uri, lambda found: bool(found))
+    assert [diagnostic.code for diagnostic in diagnostics] == ["BN001"]
+    assert sorted(path.name for path in traces.iterdir()) == []
