@@ -25,9 +25,10 @@ _DEPTH_CHANGE = {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}
 
 
 def on_a_deep_stack(function: Callable[[], T]) -> T:
-    """function() on a thread whose stack holds DEEP_RECURSION frames; what it raises is raised here. Raises
-    RecursionError when no such thread can be started. The stack is reserved address space: the memory used is only
-    what the recursion touches."""
+    """function() on a thread whose stack holds DEEP_RECURSION frames; what it raises is raised here. The stack is
+    reserved address space: the memory used is only what the recursion touches. Where no such thread can be had (a
+    platform that cannot size thread stacks, a process out of threads), function() runs here, with the limit as it
+    is: only deeply nested code then fails."""
     outcome: list[tuple[bool, object]] = []
 
     def run() -> None:
@@ -39,18 +40,20 @@ def on_a_deep_stack(function: Callable[[], T]) -> T:
     limit = sys.getrecursionlimit()
     try:
         size = threading.stack_size(DEEP_STACK)
-    except (ValueError, RuntimeError) as exc:  # a platform that cannot size thread stacks
-        raise RecursionError("the code is nested too deeply") from exc
+    except (ValueError, RuntimeError):
+        return function()
     try:
         sys.setrecursionlimit(max(limit, DEEP_RECURSION))
         thread = threading.Thread(target=run, name="bnlint-deep-stack", daemon=True)
         thread.start()
         thread.join()
-    except (RuntimeError, MemoryError) as exc:  # no thread could be started
-        raise RecursionError("the code is nested too deeply") from exc
+    except (RuntimeError, MemoryError):  # no thread could be started
+        pass
     finally:
         threading.stack_size(size)
         sys.setrecursionlimit(limit)
+    if not outcome:
+        return function()
     succeeded, value = outcome[0]
     if not succeeded:
         raise value  # type: ignore[misc]
