@@ -18,7 +18,7 @@ from bnlint.diagnostic import INTERNAL_ERROR, UNREADABLE, Diagnostic, Related, e
 from bnlint.fixes import apply_fixes
 from bnlint.noqa import Suppressions, file_directive
 from bnlint.project import Project
-from bnlint.recursion import beyond_python_nesting, on_a_deep_stack
+from bnlint.recursion import PYTHON_NESTING, bracket_depth, on_a_deep_stack
 from bnlint.rules import ALL_RULES, Finding, Rule
 from bnlint.rules.base import Fix
 from bnlint.rules.bn910_unused_noqa import UnusedNoqa
@@ -163,8 +163,10 @@ def _analyse(text: str, path: str, rules: Sequence[type[Rule]], honour_noqa: boo
         return _Analysis([error(path, UNREADABLE, "could not parse: the file contains a NUL byte", line)])
     facts = project.parsed(file)
     if facts is None:
-        if beyond_python_nesting(text):
-            return _Analysis([_syntax_error(text, path, "too many nested parentheses")])
+        # Bracket nesting Python refuses: reported as Python reports it, never handed to libcst (bnlint.recursion).
+        refused = _python_refusal(text, path) if bracket_depth(text) >= PYTHON_NESTING else None
+        if refused is not None:
+            return _Analysis([refused])
         try:
             module = cst.parse_module(text)
         except cst.ParserSyntaxError as exc:
@@ -237,6 +239,17 @@ def _locate(module: cst.Module, path: str, findings: list[Finding]) -> dict[Diag
 
 def _syntax_error(text: str, path: str, libcst_message: str) -> Diagnostic:
     """Python's own message where it has one (it names Python 2 constructs); libcst's otherwise."""
+    refused = _python_refusal(text, path)
+    if refused is not None:
+        return refused
+    location = _LIBCST_LOCATION.search(libcst_message)
+    line, column = (int(location.group(1)), int(location.group(2)) + 1) if location else (1, 1)
+    detail = libcst_message.splitlines()[1] if "\n" in libcst_message else libcst_message
+    return error(path, UNREADABLE, f"could not parse: {detail.strip()}", line, column)
+
+
+def _python_refusal(text: str, path: str) -> Diagnostic | None:
+    """Why Python refuses the text, as Python says it; None when Python accepts it."""
     try:
         ast.parse(text)
     except SyntaxError as exc:
@@ -246,10 +259,7 @@ def _syntax_error(text: str, path: str, libcst_message: str) -> Diagnostic:
         return error(path, UNREADABLE, f"could not parse: {message}", exc.lineno or 1, exc.offset or 1)
     except (ValueError, RecursionError, MemoryError) as exc:
         return error(path, UNREADABLE, f"could not parse: {exc}")
-    location = _LIBCST_LOCATION.search(libcst_message)
-    line, column = (int(location.group(1)), int(location.group(2)) + 1) if location else (1, 1)
-    detail = libcst_message.splitlines()[1] if "\n" in libcst_message else libcst_message
-    return error(path, UNREADABLE, f"could not parse: {detail.strip()}", line, column)
+    return None
 
 
 def _internal_error(path: str, stage: str, exc: BaseException) -> Diagnostic:

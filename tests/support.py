@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -41,6 +42,16 @@ def run(
 ) -> subprocess.CompletedProcess[str]:
     """Run a command of this environment (`bnlint ...` becomes `python -m bnlint ...`) as a user would."""
     return execute([sys.executable, "-m", *args], stdin=stdin, cwd=cwd, env=env)
+
+
+def check_in_process(*args: str) -> tuple[int, str]:
+    """`bnlint check --isolated --no-cache -j 1 ARGS` in this process (where a test can patch it, and fast enough
+    to repeat): its exit status and standard output."""
+    from bnlint.cli import main
+
+    with contextlib.redirect_stdout(io.StringIO()) as output:
+        status = main(["check", "--isolated", "--no-cache", "-j", "1", *args])
+    return status, output.getvalue()
 
 
 def execute(

@@ -4,14 +4,11 @@ finding crosses modules. Across -j1 and -jN: tests/test_parallel.py."""
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 
 import pytest
 
-from bnlint.cli import main
-from support import FIXTURES, ROOT, run
+from support import FIXTURES, ROOT, check_in_process, run
 
 TREE = ("tests/fixtures", "examples")
 # Folders of single-file fixtures: no module imports another, so each file's findings are its own.
@@ -38,9 +35,7 @@ def test_runs_with_different_hash_seeds_print_the_same_bytes():
 
 
 def _check(*paths: str) -> str:
-    with contextlib.redirect_stdout(io.StringIO()) as output:
-        main(["check", "--isolated", "--no-cache", "-j", "1", *paths])
-    return output.getvalue()
+    return check_in_process(*paths)[1]
 
 
 def test_the_order_of_the_files_given_does_not_matter():

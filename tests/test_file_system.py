@@ -3,12 +3,10 @@ between the walk and the read. Each is skipped or reported, and the run goes on.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 
 from bnlint import cli
-from support import run
+from support import check_in_process, run
 
 BUGGY = "import tensorflow as tf\n\ny = tf.layers.batch_normalization(tf.zeros([4, 3]), training=True)\n"
 
@@ -54,8 +52,7 @@ def test_a_file_that_vanishes_after_the_walk_is_reported_and_the_others_checked(
             yield path
 
     monkeypatch.setattr(cli, "python_files", walk_then_delete)
-    with contextlib.redirect_stdout(io.StringIO()) as output:
-        status = cli.main(["check", "--isolated", "--no-cache", "-j", "1", str(tmp_path)])
-    assert _codes(output.getvalue()) == [("a_train.py", "BN001"), ("b_gone.py", "BN900"), ("c_train.py", "BN001")]
-    assert "could not read: No such file or directory" in output.getvalue()
+    status, output = check_in_process(str(tmp_path))
+    assert _codes(output) == [("a_train.py", "BN001"), ("b_gone.py", "BN900"), ("c_train.py", "BN001")]
+    assert "could not read: No such file or directory" in output
     assert status == 2

@@ -9,8 +9,6 @@ same properties over 100 000+ random inputs by setting BNLINT_FUZZ_EXAMPLES.
 from __future__ import annotations
 
 import ast
-import contextlib
-import io
 import json
 import os
 import tempfile
@@ -22,7 +20,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bnlint.cli import main
 from bnlint.diagnostic import UNREADABLE, Diagnostic
 from bnlint.engine import check_source, fix_source
 from bnlint.flake8_plugin import BnlintChecker
@@ -31,6 +28,7 @@ from bnlint.project import Project
 from bnlint.rules import ALL_RULES
 from bnlint.source import decode
 from fuzzing import damaged_bytes, grammar_programs, mutated_fixtures, notebooks, tensorflow_programs
+from support import check_in_process
 
 # What a finding or an input problem may be; BN901 (internal error) is the one thing never allowed.
 ALLOWED = {rule.code for rule in ALL_RULES} | {UNREADABLE}
@@ -108,9 +106,8 @@ def test_the_command_line_on_damaged_files(data):
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "train.py"
         path.write_bytes(data)
-        with contextlib.redirect_stdout(io.StringIO()) as output:
-            status = main(["check", "--isolated", "--no-cache", "-j", "1", "--format", "json", str(path)])
-    codes = {item["code"] for item in json.loads(output.getvalue())}
+        status, output = check_in_process("--format", "json", str(path))
+    codes = {item["code"] for item in json.loads(output)}
     assert status in (0, 1, 2) and codes <= ALLOWED, codes
     _assert_sound(check_source(decode(data), "train.py", project=Project()))
 
