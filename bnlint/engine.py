@@ -16,7 +16,7 @@ import libcst as cst
 from bnlint.analysis.positions import positions as positions_of
 from bnlint.diagnostic import INTERNAL_ERROR, UNREADABLE, Diagnostic, Related, error
 from bnlint.fixes import apply_fixes
-from bnlint.noqa import Suppressions, file_directive
+from bnlint.noqa import Suppressions, file_directive, names_bnlint_codes
 from bnlint.project import Project
 from bnlint.recursion import PYTHON_NESTING, bracket_depth, on_a_deep_stack
 from bnlint.rules import ALL_RULES, Finding, Rule
@@ -150,7 +150,8 @@ def _same_finding(diagnostic: Diagnostic, only: Diagnostic) -> bool:
 def _analyse(text: str, path: str, rules: Sequence[type[Rule]], honour_noqa: bool, project: Project) -> _Analysis:
     file = Path(path)
     project.provide(file, text)
-    if not project.relevant(file):
+    # A file where no rule can fire is not parsed, unless BN910 has noqa comments naming bnlint codes to check.
+    if not project.relevant(file) and not (honour_noqa and UnusedNoqa in rules and names_bnlint_codes(text)):
         return _Analysis([])
     directive = file_directive(text)
     if directive is not None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import ast
-import gc
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -55,11 +54,7 @@ class BnlintChecker:
             yield 1, 0, f"{INTERNAL_ERROR} internal error: {type(exc).__name__}: {exc} (please report it)", type(self)
             return
         finally:
-            # The project keeps the trees of the modules it analysed for the files to come; between our files,
-            # flake8's other checkers allocate enough to start full collections, each of which would rescan them
-            # all (it doubled the plugin's cost). Frozen, they are left out of collections until the project
-            # drops or forgets analyses (Project unfreezes them then).
-            gc.freeze()
+            BnlintChecker.project.freeze()
         for diagnostic in diagnostics:
             # flake8 columns are 0-based; it adds 1 when printing.
             yield diagnostic.line, diagnostic.column - 1, f"{diagnostic.code} {diagnostic.message}", type(self)

@@ -22,6 +22,8 @@ _NOQA_FILE = re.compile(r"^[^\S\n]*# flake8[:=][^\S\n]*noqa", re.IGNORECASE | re
 # so every front end honours it.
 _BNLINT_FILE = re.compile(r"^[ \t]*#[ \t]*bnlint[ \t]*:[ \t]*noqa\b(?:[ \t]*:(?P<codes>[^\n#]*))?", re.I | re.M)
 _SEPARATOR = re.compile(r"[,\s]")
+# A noqa comment naming one of bnlint's codes, wherever it is.
+_NAMES_BNLINT = re.compile(r"# noqa:[^\n]*\bBN[0-9]", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,11 @@ class FileDirective:
 
     def ignores(self, code: str) -> bool:
         return self.codes is None or any(code.startswith(listed) for listed in self.codes)
+
+
+def names_bnlint_codes(text: str) -> bool:
+    """Whether a `# noqa` comment of the text names a bnlint code: BN910 then has comments to check."""
+    return _NAMES_BNLINT.search(text) is not None
 
 
 def file_directive(text: str) -> FileDirective | None:

@@ -69,8 +69,11 @@ def jobs(value: str) -> int:
 
 def check(task: Task, project: Project) -> list[Diagnostic]:
     if isinstance(task.source, Notebook):
-        return check_notebook(task.source, task.path, task.rules, project)
-    return check_source(task.source, task.path, task.rules, project=project)
+        diagnostics = check_notebook(task.source, task.path, task.rules, project)
+    else:
+        diagnostics = check_source(task.source, task.path, task.rules, project=project)
+    project.freeze()
+    return diagnostics
 
 
 def check_all(tasks: Sequence[Task], project: Project, jobs: int) -> list[list[Diagnostic]]:

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bnlint.analysis.screen import Screen
 from bnlint.diagnostic import UNREADABLE, Diagnostic
 from bnlint.engine import check_source, fix_source
 from bnlint.flake8_plugin import BnlintChecker
@@ -87,6 +88,21 @@ def test_the_flake8_plugin_never_raises(text):
         return
     findings = list(BnlintChecker(tree, text.splitlines(keepends=True), "train.py").run())
     assert all(message.split()[0] in ALLOWED for _, _, message, _ in findings), findings
+
+
+@fuzz(300)
+@given(st.one_of(mutated_fixtures(), tensorflow_programs()))
+def test_what_the_screen_rules_out_holds_no_finding(text):
+    """The screen never hides a finding: where it rules a program out, the analysis it spares finds nothing."""
+    path = Path("train.py").absolute()
+    project = Project()
+    project.provide(path, text)
+    if project.relevant(path):
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Screen, "reaches", lambda self, path: True)
+        found = check_source(text, "train.py", project=Project())
+    assert [str(diagnostic) for diagnostic in found if diagnostic.code != UNREADABLE] == []
 
 
 @fuzz(150)

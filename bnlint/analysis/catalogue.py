@@ -40,6 +40,8 @@ _CANONICAL_PREFIXES: tuple[tuple[str, str], ...] = (
     ("tensorflow.python.framework.ops", "tensorflow"),
     ("tensorflow.python.training", "tensorflow.train"),
 )
+# The spellings `canonical` rewrites.
+ALIASED_PACKAGES = frozenset(old for old, _ in _CANONICAL_PREFIXES)
 
 
 def canonical(name: str) -> str:

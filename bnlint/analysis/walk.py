@@ -82,9 +82,21 @@ def _plan(visitor: type[cst.CSTVisitor], node: cst.CSTNode) -> _Plan | None:
     return _Plan(getattr(visitor, f"visit_{name}", None), getattr(visitor, f"leave_{name}", None), fields)
 
 
+def _walked(kind: type) -> bool:
+    """Whether a field's value of this class is a node to walk: not punctuation or whitespace, not a string."""
+    if kind not in _WALKED:
+        _WALKED[kind] = issubclass(kind, cst.CSTNode) and kind.__module__ not in _LEAF_MODULES
+    return _WALKED[kind]
+
+
+# Memo of `_walked`: CSTNode is an abstract class, and isinstance on one costs more than the rest of the walk's step.
+_WALKED: dict[type, bool] = {}
+
+
 def walk(root: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
     """Visit `root` and everything below it but punctuation and whitespace, calling the visitor's methods."""
     visitor_class = type(visitor)
+    walked = _WALKED
 
     def visit(node: cst.CSTNode) -> None:
         key = (visitor_class, type(node))
@@ -98,12 +110,13 @@ def walk(root: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
                     continue
                 if field.before is not None:
                     field.before(visitor, node)
-                if isinstance(value, cst.CSTNode):
-                    visit(value)
-                elif isinstance(value, (tuple, list)):
+                kind = type(value)
+                if kind is tuple or kind is list:
                     for child in value:
-                        if isinstance(child, cst.CSTNode):
+                        if walked[type(child)] if type(child) in walked else _walked(type(child)):
                             visit(child)
+                elif walked[kind] if kind in walked else _walked(kind):
+                    visit(value)
                 if field.after is not None:
                     field.after(visitor, node)
         if steps.leave is not None:

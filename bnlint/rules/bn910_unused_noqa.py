@@ -27,8 +27,7 @@ class UnusedNoqa(Rule):
 
     ## Known problems
     Reported by the `bnlint` command only. flake8 applies `# noqa` itself and never tells a plugin what it
-    silenced; under flake8, use flake8-noqa or ruff's RUF100, which check every tool's codes. Files that mention
-    neither TensorFlow, Keras nor slim are not read, so their comments are not checked.
+    silenced; under flake8, use flake8-noqa or ruff's RUF100, which check every tool's codes.
 
     ## Fix safety
     No automatic fix; delete the code from the comment (or the whole comment).

@@ -1,0 +1,334 @@
+"""The screen: whether a module can hold a finding at all, decided from Python's own `ast` before libcst parses it.
+
+Every rule needs a layer that creates variables or a batch-norm layer (`SCREENED_APIS`): BN003's towers are functions
+that create variables, and the other rules all start from a batch-norm layer. The analysis can only reach one
+through a name it resolves: an import of TensorFlow, Keras or tf-slim, or a function, class or variable of a project
+module it imports, which reaches one in turn. The screen follows the same imports over a summary of each module: its
+top-level statements (units), the names each one refers to, and its import aliases. A module none of whose units
+reaches a screened API is never parsed by libcst: in real TensorFlow projects that is most of them (helpers, data
+pipelines, Keras models without batch norm), while `ast` parses about ten times faster than libcst.
+
+The screen errs towards analysing: a dotted name that could still become a screened API with more attributes
+(`tf`, `tf.layers`, `tf.compat`) counts as one; a unit refers to whatever its text names, wherever it is; an
+import it cannot follow, a module it cannot parse and a name it cannot find in a module count as reaching.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from bnlint.analysis import catalogue
+
+SCREENED_APIS = catalogue.VARIABLE_CREATORS | {name for api in catalogue.BATCH_NORM_APIS for name in api.names}
+
+
+def _prefixes(name: str) -> set[str]:
+    parts = name.split(".")
+    return {".".join(parts[:count]) for count in range(1, len(parts))}
+
+
+# Dotted names that more attributes may still turn into a screened API: `tf.layers` kept in a variable, `tf` handed
+# to a function, `tf.compat` (which `canonical` leaves alone until `.v1` follows).
+_API_PREFIXES = frozenset(
+    set().union(*map(_prefixes, SCREENED_APIS))
+    | {prefix for old in catalogue.ALIASED_PACKAGES for prefix in (*_prefixes(old), old)}
+)
+
+
+def names_api(name: str) -> bool:
+    """Whether an external dotted name is a screened API, lies inside one, or may lead to one."""
+    canonical = catalogue.canonical(name)
+    if canonical in SCREENED_APIS or canonical in _API_PREFIXES or name in _API_PREFIXES:
+        return True
+    return any(prefix in SCREENED_APIS for prefix in _prefixes(canonical))
+
+
+@dataclass(frozen=True)
+class Unit:
+    """One top-level statement: a def, a class, an assignment, an `if` block."""
+
+    references: frozenset[str]  # dotted names its code uses: `tf.layers.dense`, `conv`, `nets.resnet.block`
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the screen knows of one module. `units` is None when `ast` cannot parse it."""
+
+    units: tuple[Unit, ...] | None
+    binders: dict[str, tuple[int, ...]]  # each top-level name, with the units that bind it
+    aliases: dict[str, tuple[str, ...]]  # each imported name, with the dotted names it may stand for, as imported
+    stars: tuple[str, ...]  # the modules it imports `*` from, as imported (`..nets`)
+
+
+UNPARSED = Summary(None, {}, {}, ())
+
+
+def summarize(text: str) -> Summary:
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return UNPARSED
+    units: list[Unit] = []
+    binders: dict[str, list[int]] = {}
+    aliases: dict[str, list[str]] = {}
+    stars: list[str] = []
+    nested = [list(_nested(statement)) for statement in tree.body]
+    for statements in nested:
+        for inner in statements:
+            for name, target in _imports(inner):
+                if name == "*":
+                    stars.append(target)
+                else:
+                    aliases.setdefault(name, []).append(target)
+    for index, (statement, statements) in enumerate(zip(tree.body, nested, strict=True)):
+        alias = _chain_alias(statement)
+        root, _, rest = alias[1].partition(".") if alias is not None else ("", "", "")
+        if alias is not None and root in aliases:
+            # `slim = tf.contrib.slim`, `layers = tf.keras.layers`: an alias of what the root name imports, so that
+            # `layers.Dense` is read as the Keras layer it is rather than as any use of `tf`.
+            aliases.setdefault(alias[0], []).extend([f"{target}.{rest}" for target in aliases[root]])
+            units.append(Unit(frozenset()))
+            continue
+        units.append(Unit(_references(statement)))
+        for name in _bound(statement, statements, ":=" in text):
+            binders.setdefault(name, []).append(index)
+    return Summary(
+        tuple(units),
+        {name: tuple(indexes) for name, indexes in binders.items()},
+        {name: tuple(targets) for name, targets in aliases.items()},
+        tuple(stars),
+    )
+
+
+def _references(statement: ast.stmt) -> frozenset[str]:
+    """The names and the dotted chains on names (`tf.layers.dense`) the statement's code uses; its imports bind
+    names, they use none. Hot: one pass over every node of every screened module."""
+    references: set[str] = set()
+    pending: list[object] = [statement]
+    while pending:
+        node = pending.pop()
+        kind = type(node)
+        if kind is ast.Attribute:
+            chain = _dotted(node)  # type: ignore[arg-type]
+            if chain is not None:
+                references.add(chain)
+                continue
+        elif kind is ast.Name:
+            references.add(node.id)  # type: ignore[attr-defined]
+            continue
+        elif kind is ast.Import or kind is ast.ImportFrom or not isinstance(node, ast.AST):
+            continue  # strings, None and numbers in the fields below
+        for value in node.__dict__.values():
+            if type(value) is list:
+                pending.extend(value)
+            else:
+                pending.append(value)
+    return frozenset(references)
+
+
+def _nested(statement: ast.stmt) -> Iterator[ast.stmt]:
+    """The statement and every statement inside it, functions and classes included; not expressions."""
+    pending: list[ast.stmt] = [statement]
+    while pending:
+        node = pending.pop()
+        yield node
+        for field in ("body", "orelse", "finalbody", "handlers", "cases"):
+            for child in getattr(node, field, ()):
+                if isinstance(child, ast.stmt):
+                    pending.append(child)
+                else:  # an `except` handler or a `case`: statements of its own
+                    pending.extend(child.body)
+
+
+def _bound(statement: ast.stmt, statements: list[ast.stmt], walrus: bool) -> set[str]:
+    """The top-level names the statement binds: its def or class; the targets of a top-level assignment, loop,
+    `with`, `except` or `:=` (`walrus`: the module has one), and the defs and classes of a top-level `if` or `try`
+    (their own local names too, which only adds links); `global` names of any function in it. Names a top-level
+    `match` captures are not counted."""
+    bound = {name for nested in statements if isinstance(nested, ast.Global) for name in nested.names}
+    if isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        return bound | {statement.name}
+    for nested in statements:
+        if isinstance(nested, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(nested.name)
+        targets: list[ast.AST] = []
+        if isinstance(nested, ast.Assign):
+            targets = list(nested.targets)
+        elif isinstance(nested, (ast.AugAssign, ast.AnnAssign, ast.For, ast.AsyncFor)):
+            targets = [nested.target]
+        elif isinstance(nested, (ast.With, ast.AsyncWith)):
+            targets = [item.optional_vars for item in nested.items if item.optional_vars is not None]
+        for target in targets:
+            bound.update(node.id for node in ast.walk(target) if isinstance(node, ast.Name))
+        if isinstance(nested, ast.Try):
+            bound.update(handler.name for handler in nested.handlers if handler.name)
+    for node in ast.walk(statement) if walrus else ():
+        if isinstance(node, ast.NamedExpr):
+            bound.add(node.target.id)
+    return bound
+
+
+def _imports(statement: ast.stmt) -> Iterator[tuple[str, str]]:
+    """(name bound, dotted name as imported) for an import statement; ("*", module) for a star import."""
+    if isinstance(statement, ast.Import):
+        for alias in statement.names:
+            if alias.asname is not None:
+                yield alias.asname, alias.name
+            else:
+                root = alias.name.split(".")[0]
+                yield root, root
+    elif isinstance(statement, ast.ImportFrom):
+        base = "." * statement.level + (statement.module or "")
+        separator = "." if statement.module else ""
+        for alias in statement.names:
+            yield (alias.asname or alias.name, base if alias.name == "*" else f"{base}{separator}{alias.name}")
+
+
+def _chain_alias(statement: ast.stmt) -> tuple[str, str] | None:
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and isinstance(statement.targets[0], ast.Name):
+        chain = _dotted(statement.value)
+        if chain is not None and "." in chain:
+            return statement.targets[0].id, chain
+    return None
+
+
+def _dotted(node: ast.expr) -> str | None:
+    """`a.b.c` for a chain of attributes on a name; None for anything else."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+# A unit of a module: (module file, index of the unit).
+Node = tuple[Path, int]
+
+
+@dataclass(frozen=True)
+class ScreenLinks:
+    """What the screen needs from the project: summaries, and where imports lead."""
+
+    summary: Callable[[Path], Summary]
+    absolute: Callable[[Path, str], str]  # a dotted name as imported by a file (`..nets`), made absolute
+    locate: Callable[[Path, str], Path | None]  # the project file of an absolute module name, as a file imports it
+    submodule: Callable[[Path, str], Path | None]  # `pkg/sub.py` for a package's `__init__.py` and `sub`
+
+
+class Screen:
+    """Which modules reach a screened API. Over a run, each unit's links are resolved once, and what a search
+    learns (units that reach an API, units that cannot) serves the searches of the files after it."""
+
+    def __init__(self, links: ScreenLinks) -> None:
+        self._links = links
+        self._steps: dict[Node, tuple[Node | bool, ...]] = {}  # each unit's links, resolved
+        self._live: set[Node] = set()  # units known to reach an API
+        self._dead: set[Node] = set()  # units known to reach none
+
+    def reaches(self, path: Path) -> bool:
+        """Whether any unit of the module reaches a screened API."""
+        summary = self._links.summary(path)
+        if summary.units is None:
+            return True  # the analysis reports why it cannot parse the module
+        return self._search(self._whole(path, summary))
+
+    def _search(self, start: Iterable[Node]) -> bool:
+        parents: dict[Node, Node | None] = {}  # each unit met, with the one that led to it
+        pending: list[Node] = []
+        for node in start:
+            if node in self._live:
+                return True
+            if node not in self._dead and node not in parents:
+                parents[node] = None
+                pending.append(node)
+        while pending:
+            node = pending.pop()
+            for step in self._links_of(node):
+                if step is True or step in self._live:
+                    self._mark_live(node, parents)
+                    return True
+                if isinstance(step, tuple) and step not in parents and step not in self._dead:
+                    parents[step] = node
+                    pending.append(step)
+        # Every unit met links only to units met: none of them reaches an API.
+        self._dead.update(parents)
+        return False
+
+    def _mark_live(self, node: Node | None, parents: dict[Node, Node | None]) -> None:
+        while node is not None:
+            self._live.add(node)
+            node = parents[node]
+
+    def _links_of(self, node: Node) -> tuple[Node | bool, ...]:
+        if node not in self._steps:
+            path, index = node
+            summary = self._links.summary(path)
+            assert summary.units is not None
+            references = summary.units[index].references
+            self._steps[node] = tuple(step for name in references for step in self._reference(path, summary, name))
+        return self._steps[node]
+
+    def _reference(self, path: Path, summary: Summary, reference: str) -> Iterator[Node | bool]:
+        root, _, rest = reference.partition(".")
+        for index in summary.binders.get(root, ()):
+            yield path, index
+        for target in summary.aliases.get(root, ()):
+            yield from self._dotted(path, f"{target}.{rest}" if rest else target)
+        if root not in summary.binders and root not in summary.aliases:
+            # A name bound nowhere in the module is a local, a builtin, or comes from a star import.
+            for star in summary.stars:
+                yield from self._dotted(path, f"{star}.{reference}", starred=True)
+
+    def _dotted(self, importer: Path, imported: str, starred: bool = False) -> Iterator[Node | bool]:
+        """What a dotted name imported by `importer` leads to: a project module's units, or an API. As in the
+        analysis, TensorFlow, Keras and slim are never project modules, even in their own sources. `starred`: the
+        name is only a guess at what a star import brings, so a module without it adds nothing."""
+        if catalogue.is_framework(imported):
+            yield names_api(imported)
+            return
+        dotted = self._links.absolute(importer, imported)
+        parts = dotted.split(".") if dotted else []
+        for count in range(len(parts), 0, -1):
+            found = self._links.locate(importer, ".".join(parts[:count]))
+            if found is not None:
+                if count == len(parts):
+                    yield from self._all(found)
+                else:
+                    yield from self._member(found, parts[count], starred)
+                return
+        yield names_api(dotted)
+
+    def _member(self, path: Path, name: str, starred: bool) -> Iterator[Node | bool]:
+        summary = self._links.summary(path)
+        if summary.units is None:
+            yield True
+            return
+        if name in summary.binders or name in summary.aliases:
+            yield from self._reference(path, summary, name)
+            return
+        submodule = self._links.submodule(path, name)
+        if submodule is not None:
+            yield from self._all(submodule)
+        elif summary.stars:
+            for star in summary.stars:
+                yield from self._dotted(path, f"{star}.{name}", starred=True)
+        elif not starred:
+            yield from self._whole(path, summary)  # made some way the screen does not follow (`globals()`)
+
+    def _all(self, path: Path) -> Iterator[Node | bool]:
+        summary = self._links.summary(path)
+        if summary.units is None:
+            yield True
+        else:
+            yield from self._whole(path, summary)
+
+    @staticmethod
+    def _whole(path: Path, summary: Summary) -> list[Node]:
+        assert summary.units is not None
+        return [(path, index) for index in range(len(summary.units))]
