@@ -8,9 +8,11 @@ top-level statements (units), the names each one refers to, and its import alias
 reaches a screened API is never parsed by libcst: in real TensorFlow projects that is most of them (helpers, data
 pipelines, Keras models without batch norm), while `ast` parses about ten times faster than libcst.
 
-The screen errs towards analysing: a dotted name that could still become a screened API with more attributes
-(`tf`, `tf.layers`, `tf.compat`) counts as one; a unit refers to whatever its text names, wherever it is; an
-import it cannot follow, a module it cannot parse and a name it cannot find in a module count as reaching.
+Where the two could differ, the screen errs towards analysing: a dotted name that could still become a screened API
+with more attributes (`tf`, `tf.layers`, `tf.compat`) counts as one; a unit refers to every name its code uses,
+a function's locals included; imports anywhere in a module bind for all of it; a module Python cannot parse, and
+a name a project module does not bind, count as reaching. Imports of other packages are what the analysis takes
+them for: APIs, known by their names.
 """
 
 from __future__ import annotations
