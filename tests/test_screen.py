@@ -31,6 +31,7 @@ def _relevant(tmp_path: Path, files: dict[str, str], checked: str = "train.py") 
     [
         "import tensorflow as tf\nnet = tf.layers.batch_normalization(x, training=True)\n",
         "import tensorflow.compat.v1 as tf\nnet = tf.layers.dense(x, 10)\n",
+        "import tensorflow.compat.v1 as tf\nnet = tf.compat.v1.layers.dense(x, 10)\n",
         "import tensorflow as tf\nlayer = tf.keras.layers.BatchNormalization()\n",
         "from tensorflow.keras.layers import BatchNormalization as BN\nlayer = BN()\n",
         "from tensorflow.compat.v1.layers import batch_normalization as bn\nnet = bn(x)\n",
@@ -149,6 +150,8 @@ def test_the_screen_forgets_what_an_edited_module_said(tmp_path):
         ("tensorflow.keras.layers.BatchNormalization", True),
         ("tf_slim.conv2d", True),
         ("tensorflow.contrib.layers.batch_norm.__wrapped__", True),
+        # Found by the fuzz test: `import tensorflow.compat.v1 as tf` and then `tf.compat.v1.layers...`.
+        ("tensorflow.compat.v1.compat.v1.layers.batch_normalization", True),
         ("tensorflow", True),  # `tf` handed over whole
         ("tensorflow.compat", True),
         ("tensorflow.keras.layers", True),

@@ -41,9 +41,24 @@ _API_PREFIXES = frozenset(
 
 
 def names_api(name: str) -> bool:
-    """Whether an external dotted name is a screened API, lies inside one, or may lead to one."""
-    canonical = catalogue.canonical(name)
-    if canonical in SCREENED_APIS or canonical in _API_PREFIXES or name in _API_PREFIXES:
+    """Whether an external dotted name is a screened API, lies inside one, or may lead to one. The analysis makes a
+    name canonical attribute by attribute as it resolves it (`tf.compat.v1`, then `.layers`), which may differ
+    from the whole name made canonical at once (`tf.compat.v1.compat.v1.layers`): either counts."""
+    if name in _API_PREFIXES:
+        return True
+    return any(map(_is_api, {catalogue.canonical(name), _canonical_stepwise(name)}))
+
+
+def _canonical_stepwise(name: str) -> str:
+    first, *rest = name.split(".")
+    canonical = catalogue.canonical(first)
+    for part in rest:
+        canonical = catalogue.canonical(f"{canonical}.{part}")
+    return canonical
+
+
+def _is_api(canonical: str) -> bool:
+    if canonical in SCREENED_APIS or canonical in _API_PREFIXES:
         return True
     return any(prefix in SCREENED_APIS for prefix in _prefixes(canonical))
 
@@ -232,6 +247,7 @@ class Screen:
         self._steps: dict[Node, tuple[Node | bool, ...]] = {}  # each unit's links, resolved
         self._live: set[Node] = set()  # units known to reach an API
         self._dead: set[Node] = set()  # units known to reach none
+        self._apis: dict[str, bool] = {}  # names_api of each external name met
 
     def reaches(self, path: Path) -> bool:
         """Whether any unit of the module reaches a screened API."""
@@ -292,7 +308,7 @@ class Screen:
         analysis, TensorFlow, Keras and slim are never project modules, even in their own sources. `starred`: the
         name is only a guess at what a star import brings, so a module without it adds nothing."""
         if catalogue.is_framework(imported):
-            yield names_api(imported)
+            yield self._names_api(imported)
             return
         dotted = self._links.absolute(importer, imported)
         parts = dotted.split(".") if dotted else []
@@ -304,7 +320,12 @@ class Screen:
                 else:
                     yield from self._member(found, parts[count], starred)
                 return
-        yield names_api(dotted)
+        yield self._names_api(dotted)
+
+    def _names_api(self, name: str) -> bool:
+        if name not in self._apis:
+            self._apis[name] = names_api(name)
+        return self._apis[name]
 
     def _member(self, path: Path, name: str, starred: bool) -> Iterator[Node | bool]:
         summary = self._links.summary(path)
