@@ -130,7 +130,7 @@ class Project:
         if self._facts.get(path) is None and (path not in self._facts or module is not None):
             if module is None:
                 module = self._parse(path)
-            facts = ModuleFacts(collect(module), module_id(path), self) if module is not None else None
+            facts = ModuleFacts(collect(module), self.module_id(path), self) if module is not None else None
             if facts is not None:
                 self._owners[facts.syntax.scope] = facts
                 self._kept += len(self._texts.get(path, ""))
@@ -200,7 +200,7 @@ class Project:
         return self._screen.reaches(path)
 
     def _new_screen(self) -> Screen:
-        return Screen(ScreenLinks(self._summary, self._absolute_from, self._locate_from, self._submodule))
+        return Screen(ScreenLinks(self._summary, self.find_import, self.submodule))
 
     def _summary(self, path: Path) -> Summary:
         if path not in self._summaries:
@@ -208,19 +208,28 @@ class Project:
             self._summaries[path] = UNPARSED if text is None else summarize(text)
         return self._summaries[path]
 
-    def _id(self, path: Path) -> ModuleId:
+    def module_id(self, path: Path) -> ModuleId:
+        """Where a module sits in its project (found from the `__init__.py` files above it, once)."""
+        path = path.absolute()
         if path not in self._ids:
             self._ids[path] = module_id(path)
         return self._ids[path]
 
-    def _absolute_from(self, importer: Path, imported: str) -> str:
-        return self.absolute_name(self._id(importer), imported)
+    def find_import(self, importer: Path, imported: str) -> tuple[Path, list[str]] | None:
+        """The project module a dotted name imported by `importer` (`..nets.resnet.block`) starts with, and the
+        attributes that follow it; None when no project module does."""
+        importer_id = self.module_id(importer)
+        name = self.absolute_name(importer_id, imported)
+        parts = name.split(".") if name else []
+        for count in range(len(parts), 0, -1):
+            path = self.locate(importer_id, ".".join(parts[:count]))
+            if path is not None:
+                return path, parts[count:]
+        return None
 
-    def _locate_from(self, importer: Path, name: str) -> Path | None:
-        return self.locate(self._id(importer), name)
-
-    def _submodule(self, package: Path, name: str) -> Path | None:
-        target = self._id(package)
+    def submodule(self, package: Path, name: str) -> Path | None:
+        """`pkg/sub.py` (or `pkg/sub/__init__.py`) for a package's `__init__.py` and `sub`; None for a module."""
+        target = self.module_id(package)
         return self.find_module(target.root, f"{target.name}.{name}") if target.is_package else None
 
     def _mentions_framework(self, path: Path) -> bool:
@@ -244,7 +253,7 @@ class Project:
 
     def _direct_imports(self, path: Path) -> list[Path]:
         if path not in self._imports:
-            self._imports[path] = list(self._imported_files(module_id(path), self.text(path) or ""))
+            self._imports[path] = list(self._imported_files(self.module_id(path), self.text(path) or ""))
         return self._imports[path]
 
     def _imported_files(self, importer: ModuleId, text: str) -> Iterable[Path]:

@@ -16,7 +16,7 @@ from bnlint.analysis.contexts import Contexts, FrameKind
 from bnlint.analysis.dataflow import ExpressionParts, ResultUses
 from bnlint.analysis.fixpoint import FixpointCache
 from bnlint.analysis.flow import Flows, Reach, guards_at
-from bnlint.analysis.modules import ModuleId, module_id
+from bnlint.analysis.modules import ModuleId
 from bnlint.analysis.resolver import Resolver
 from bnlint.analysis.syntax import CallSite, ConditionKind, FunctionInfo, ModuleSyntax, Scope
 from bnlint.analysis.towers import TowerPair, TowerPairs, Towers
@@ -44,25 +44,21 @@ class ModuleFacts:
     def resolve_import(self, imported: str) -> Value | None:
         if self.project is None or self.module is None:
             return None
-        name = self.project.absolute_name(self.module, imported)
-        parts = name.split(".") if name else []
-        for count in range(len(parts), 0, -1):
-            path = self.project.locate(self.module, ".".join(parts[:count]))
-            if path is not None:
-                value: Value = ModuleRef(path)
-                for attr in parts[count:]:
-                    value = self.resolver.attribute(value, attr)
-                return value
-        return UNKNOWN if imported.startswith(".") else None
+        found = self.project.find_import(self.module.path, imported)
+        if found is None:
+            return UNKNOWN if imported.startswith(".") else None
+        path, attributes = found
+        value: Value = ModuleRef(path)
+        for attr in attributes:
+            value = self.resolver.attribute(value, attr)
+        return value
 
     def module_member(self, module: ModuleRef, attr: str) -> Value:
         if self.project is None:
             return UNKNOWN
-        target = module_id(module.path)
-        if target.is_package:
-            submodule = self.project.find_module(target.root, f"{target.name}.{attr}")
-            if submodule is not None:
-                return ModuleRef(submodule)
+        submodule = self.project.submodule(module.path, attr)
+        if submodule is not None:
+            return ModuleRef(submodule)
         facts = self.project.facts(module.path)
         return facts.resolver.module_level(attr) if facts is not None else UNKNOWN
 

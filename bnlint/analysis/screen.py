@@ -233,8 +233,8 @@ class ScreenLinks:
     """What the screen needs from the project: summaries, and where imports lead."""
 
     summary: Callable[[Path], Summary]
-    absolute: Callable[[Path, str], str]  # a dotted name as imported by a file (`..nets`), made absolute
-    locate: Callable[[Path, str], Path | None]  # the project file of an absolute module name, as a file imports it
+    # The project module a dotted name imported by a file starts with, and the attributes after it (Project).
+    find_import: Callable[[Path, str], tuple[Path, list[str]] | None]
     submodule: Callable[[Path, str], Path | None]  # `pkg/sub.py` for a package's `__init__.py` and `sub`
 
 
@@ -310,17 +310,13 @@ class Screen:
         if catalogue.is_framework(imported):
             yield self._names_api(imported)
             return
-        dotted = self._links.absolute(importer, imported)
-        parts = dotted.split(".") if dotted else []
-        for count in range(len(parts), 0, -1):
-            found = self._links.locate(importer, ".".join(parts[:count]))
-            if found is not None:
-                if count == len(parts):
-                    yield from self._all(found)
-                else:
-                    yield from self._member(found, parts[count], starred)
-                return
-        yield self._names_api(dotted)
+        found = self._links.find_import(importer, imported)
+        if found is None:  # another package: an API or not, by its name; a relative import that leads nowhere: not
+            yield not imported.startswith(".") and self._names_api(imported)
+        elif found[1]:
+            yield from self._member(found[0], found[1][0], starred)
+        else:
+            yield from self._all(found[0])
 
     def _names_api(self, name: str) -> bool:
         if name not in self._apis:
