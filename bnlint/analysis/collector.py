@@ -239,8 +239,8 @@ class _Collector(cst.CSTVisitor):
             return
         prefix = "." * len(node.relative) + module
         if isinstance(node.names, cst.ImportStar):
-            if not node.relative and self._scope.kind is ScopeKind.MODULE:
-                self.syntax.star_imports.append(module)
+            if self._scope.kind is ScopeKind.MODULE:
+                self.syntax.star_imports.append(prefix)
             return
         for alias in node.names:
             name = dotted_name(alias.name)

@@ -79,6 +79,7 @@ class Resolver:
         # Bindings being evaluated: meeting one again means a cycle (`x = x.y`), which resolves to nothing.
         self._values_in_progress: set[Binding] = set()
         self._flags_in_progress: set[Binding] = set()
+        self._stars_in_progress: set[str] = set()
 
     def _for(self, scope: Scope) -> Resolver:
         """The resolver of the module that owns `scope`: a name is resolved in the module where it is written."""
@@ -142,12 +143,40 @@ class Resolver:
     def _resolve_name(self, name: str, scope: Scope, order: int | None) -> Value:
         bindings = self.lookup(name, scope, order)
         if not bindings:
-            for module in self._syntax.star_imports:
-                candidate = catalogue.canonical(f"{module}.{name}")
-                if catalogue.is_known(candidate):
-                    return External(candidate)
-            return UNKNOWN
+            return self._star_imported(name)
         return self._agreed(bindings)
+
+    def _star_imported(self, name: str) -> Value:
+        """A name only a `from module import *` can bind: the last such import that supplies it wins, as in Python."""
+        if name.startswith("_") or name in self._stars_in_progress:
+            return UNKNOWN  # `import *` skips private names; a cycle of star imports supplies nothing new
+        self._stars_in_progress.add(name)
+        try:
+            for module in reversed(self._syntax.star_imports):
+                found = self._star_member(module, name)
+                if found is not UNKNOWN:
+                    return found
+        finally:
+            self._stars_in_progress.discard(name)
+        return UNKNOWN
+
+    def _star_member(self, module: str, name: str) -> Value:
+        in_project = None
+        if not catalogue.is_framework(module) and self._links is not None:
+            in_project = self._links.resolve_import(module)
+        if isinstance(in_project, ModuleRef):
+            return self._links.module_member(in_project, name) if self._links is not None else UNKNOWN
+        if module.startswith(".") or in_project is not None:
+            return UNKNOWN
+        candidate = catalogue.canonical(f"{module}.{name}")
+        return External(candidate) if catalogue.is_known(candidate) else UNKNOWN
+
+    def name_candidates(self, node: cst.Name, scope: Scope, order: int | None = None) -> list[Value]:
+        """What each binding a use of a name may see gives, where the bindings disagree (`opt = wrap(opt)`)."""
+        owner = self._for(scope)
+        if owner is not self:
+            return owner.name_candidates(node, scope, order)
+        return [self.binding_value(binding) for binding in self.lookup(node.value, scope, order)]
 
     def module_level(self, name: str) -> Value:
         """What a module-level name of this module refers to, as another module importing it sees it."""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from bnlint.analysis import catalogue
-from bnlint.analysis.arguments import ArgumentRef, find_argument
+from bnlint.analysis.arguments import UNKNOWABLE, ArgumentRef, find_argument, forwarded_slots
 from bnlint.analysis.calls import CallGraph, UserCall
 from bnlint.analysis.contexts import FrameKind
 from bnlint.analysis.resolver import literal_value
@@ -156,14 +157,38 @@ class Towers:
             found = find_argument(arguments, "reuse", None)
             if isinstance(found, ArgumentRef):
                 flags.append(self._resolver.flag(found.value, found.scope, found.order))
-            elif found is not None:
-                flags.append(DYNAMIC)
+            elif found is UNKNOWABLE:
+                flags.append(self._forwarded_reuse(site, arguments))
         for call in user_calls:
             inner = self.reuse(call.function)
             if inner.always:
                 flags.append(Literal(True, call.site.node))
-            flags.extend(self._flows.parameter_flags(call)[(call.function, name)] for name in inner.params)
+            flags.extend(flag for name in inner.params if (flag := self.reuse_flag(call, name)) is not None)
         return flags
+
+    def reuse_flag(self, call: UserCall, name: str) -> Flag | None:
+        """What a call passes for a reuse parameter of its builder (None: nothing, so no reuse).
+
+        A builder that forwards its `**kwargs` to a layer has the slot `**reuse`: each call says whether it
+        passes `reuse=`; only a call that itself passes on `**kwargs` of unknown content cannot be told.
+        """
+        if not name.startswith("**"):
+            return self._flows.parameter_flags(call).get((call.function, name))
+        found = self._flows.slot_argument(call, (name,))
+        if isinstance(found, ArgumentRef):
+            return self._resolver.flag(found.value, found.scope, found.order)
+        if found is UNKNOWABLE:
+            return self._forwarded_reuse(call.site, call.arguments)
+        return None
+
+    def _forwarded_reuse(self, site: CallSite, arguments: Sequence[ArgumentRef]) -> Flag:
+        """`reuse` may come in a `**kwargs`: the enclosing function's own slot when it forwards its `**kwargs`."""
+        function = site.function
+        if function is not None:
+            slots = forwarded_slots(function, arguments, None, "reuse")
+            if slots:
+                return Parameter(function, slots[0])
+        return DYNAMIC
 
 
 def _is_reuse_variables(site: CallSite) -> bool:
@@ -273,7 +298,7 @@ class TowerPairs:
     def _reused(self, call: UserCall, flags: dict[tuple[FunctionInfo, str], Flag]) -> bool:
         """The call reuses: through the builder's reuse parameter, an enclosing scope, or reuse_variables()."""
         if any(
-            reuses(flags.get((call.function, name))) is not False for name in self._towers.reuse(call.function).params
+            reuses(self._towers.reuse_flag(call, name)) is not False for name in self._towers.reuse(call.function).params
         ):
             return True
         for frame in self._contexts.frames(call.site.context.withs):

@@ -67,14 +67,18 @@ class TrainOps:
         return ops
 
     def _train_op(self, site: CallSite, callee: Value) -> TrainOp | None:
-        if not (isinstance(callee, Member) and callee.attr in catalogue.OPTIMIZER_TRAIN_METHODS):
+        func = site.node.func
+        if not (isinstance(func, cst.Attribute) and func.attr.value in catalogue.OPTIMIZER_TRAIN_METHODS):
             return None
-        if not self._is_tf1_optimizer(callee.owner, depth=0):
+        if isinstance(callee, Member):
+            if not self._is_tf1_optimizer(callee.owner, depth=0):
+                return None
+        elif not self._always_tf1_optimizer(func.value, site):
             return None
         arguments = [ArgumentRef(arg, site.scope, site.order) for arg in site.node.args]
-        keyword = "loss" if callee.attr == "minimize" else "grads_and_vars"
+        keyword = "loss" if func.attr.value == "minimize" else "grads_and_vars"
         found = find_argument(arguments, keyword, 0)
-        return TrainOp(site, f"{callee.attr}()", found if isinstance(found, ArgumentRef) else None)
+        return TrainOp(site, f"{func.attr.value}()", found if isinstance(found, ArgumentRef) else None)
 
     @cached_property
     def update_ops_reads(self) -> list[CallSite]:
@@ -93,6 +97,13 @@ class TrainOps:
             ),
             False,
         )
+
+    def _always_tf1_optimizer(self, receiver: cst.BaseExpression, site: CallSite) -> bool:
+        """A name bound to several values that are all TF1 optimizers: `opt = hvd.DistributedOptimizer(opt)`."""
+        if not isinstance(receiver, cst.Name):
+            return False
+        candidates = self._resolver.name_candidates(receiver, site.scope, site.order)
+        return bool(candidates) and all(self._is_tf1_optimizer(value, depth=0) for value in candidates)
 
     def _is_tf1_optimizer(self, value: Value, depth: int) -> bool:
         if not isinstance(value, CallResult) or depth > 8:
