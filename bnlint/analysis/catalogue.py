@@ -264,6 +264,27 @@ UPDATE_OPS_KEY = "tensorflow.GraphKeys.UPDATE_OPS"
 UPDATE_OPS_STRING = "update_ops"
 GET_COLLECTION_METHODS = frozenset({"get_collection", "get_collection_ref"})
 GROUPING_CALLS = frozenset({"tensorflow.group", "tensorflow.tuple", "tensorflow.with_dependencies"})
+# Calls that load a trained model into the graph a script builds (besides any `.restore(...)` method).
+MODEL_LOADERS = frozenset(
+    {
+        "tensorflow.train.import_meta_graph",
+        "tensorflow.train.init_from_checkpoint",
+        "tensorflow.saved_model.loader.load",
+        "tensorflow.saved_model.load",
+        "tensorflow.saved_model.simple_save",
+        "tensorflow.saved_model.builder.SavedModelBuilder",
+        "tensorflow.graph_util.convert_variables_to_constants",
+        "tensorflow.python.framework.graph_util.convert_variables_to_constants",
+    }
+)
+# `with_dependencies(deps, output)`: the output runs its first argument's ops first (the loss made a barrier).
+WITH_DEPENDENCIES = frozenset(
+    {
+        "tensorflow.with_dependencies",
+        "tensorflow.python.ops.control_flow_ops.with_dependencies",
+        "tensorflow.contrib.framework.with_dependencies",
+    }
+)
 OPTIMIZER_TRAIN_METHODS = frozenset({"minimize", "apply_gradients"})
 # Wrappers that return a TF1 optimizer when given one as their first argument.
 OPTIMIZER_WRAPPERS = frozenset(

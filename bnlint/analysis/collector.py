@@ -68,6 +68,20 @@ def _target_names(target: cst.BaseExpression) -> list[cst.Name]:
     return []
 
 
+def _target_attributes(target: cst.BaseExpression) -> list[cst.Attribute]:
+    """The attributes among the elements of a tuple or list target (`self.D, self.D_logits = ...`)."""
+    if not isinstance(target, (cst.Tuple, cst.List)):
+        return []
+    found: list[cst.Attribute] = []
+    for element in target.elements:
+        value = element.value
+        if isinstance(value, cst.Attribute):
+            found.append(value)
+        else:
+            found.extend(_target_attributes(value))
+    return found
+
+
 class _Collector(cst.CSTVisitor):
     def __init__(self, module: cst.Module) -> None:
         scope = Scope(ScopeKind.MODULE, None)
@@ -141,8 +155,12 @@ class _Collector(cst.CSTVisitor):
             return
         for name in _target_names(target):
             self._bind(name.value, BindingKind.ASSIGN, node, value=value, unpacked=True)
+        for attribute in _target_attributes(target):
+            self._bind_attribute(attribute, value, node, unpacked=True)
 
-    def _bind_attribute(self, target: cst.Attribute, value: cst.BaseExpression | None, node: cst.CSTNode) -> None:
+    def _bind_attribute(
+        self, target: cst.Attribute, value: cst.BaseExpression | None, node: cst.CSTNode, unpacked: bool = False
+    ) -> None:
         """Record `self.<attr> = value` inside a method as an attribute of the class."""
         function = self._function()
         if function is None or function.cls is None or function.is_staticmethod or not function.params:
@@ -156,6 +174,7 @@ class _Collector(cst.CSTVisitor):
             order=self._next_order(),
             node=node,
             value=value,
+            unpacked=unpacked,
             cls=function.cls,
         )
         function.cls.attributes.setdefault(binding.name, []).append(binding)

@@ -9,11 +9,13 @@ from typing import TYPE_CHECKING, TypeVar
 import libcst as cst
 
 from bnlint.analysis import catalogue
+from bnlint.analysis.arguments import ArgumentRef, find_argument
 from bnlint.analysis.batchnorm import BatchNormKind, BatchNormUse, ModeArgument, find_batch_norm_uses
 from bnlint.analysis.calls import CallGraph
 from bnlint.analysis.checkpoints import Checkpoints
 from bnlint.analysis.contexts import Contexts, FrameKind
 from bnlint.analysis.dataflow import ExpressionParts, ResultUses
+from bnlint.analysis.evaluation import Evaluation
 from bnlint.analysis.fixpoint import FixpointCache
 from bnlint.analysis.flow import Flows, Reach, guards_at
 from bnlint.analysis.modules import ModuleId
@@ -229,6 +231,32 @@ class ModuleFacts:
         return TowerPairs(self).find(self.calls)
 
     @cached_property
+    def evaluation(self) -> Evaluation:
+        return Evaluation(self)
+
+    def in_evaluation(self, site: CallSite) -> bool:
+        """Whether a call builds part of an evaluation graph (bnlint.analysis.evaluation)."""
+        return self.evaluation.in_evaluation(site)
+
+    @property
+    def trains(self) -> bool:
+        """Whether the module builds a train op, itself or through functions it calls (in any module)."""
+        return bool(self.train_ops.train_ops) or any(
+            self.facts_for(call.function).function_trains(call.function) for call in self.calls.user_calls
+        )
+
+    def function_trains(self, function: FunctionInfo) -> bool:
+        return self.once(("trains", function), lambda: self._function_trains(function), False)
+
+    def _function_trains(self, function: FunctionInfo) -> bool:
+        sites = set(self.sites_of.get(function, ()))
+        return any(op.site in sites for op in self.train_ops.train_ops) or any(
+            self.facts_for(call.function).function_trains(call.function)
+            for call in self.calls.user_calls
+            if call.site in sites
+        )
+
+    @cached_property
     def _test_scopes(self) -> set[Scope]:
         scopes = {
             cls.scope
@@ -264,6 +292,30 @@ class ModuleFacts:
                 elif condition.polarity != other.polarity:
                     return True
         return False
+
+    def results_chosen_by_condition(self, first: CallSite, second: CallSite) -> bool:
+        """Whether one conditional (`tf.cond(is_training, lambda: a, lambda: b)`) picks between the two calls'
+        results, one in each branch: both are built, and the condition decides which one runs."""
+        for branches in self._conditional_branches:
+            for index, branch in enumerate(branches):
+                other = branches[1 - index]
+                if self.result_uses.uses_result(branch, first) and self.result_uses.uses_result(other, second):
+                    return True
+        return False
+
+    @cached_property
+    def _conditional_branches(self) -> list[tuple[cst.BaseExpression, cst.BaseExpression]]:
+        found = []
+        for site, callee in self.calls.callee.items():
+            if not (isinstance(callee, External) and callee.name in catalogue.CONDITIONALS):
+                continue
+            arguments = [ArgumentRef(arg, site.scope, site.order) for arg in site.node.args]
+            true_names, false_names = catalogue.CONDITIONALS[callee.name]
+            true_fn = find_argument(arguments, true_names[0], 1)
+            false_fn = find_argument(arguments, false_names[0], 2)
+            if isinstance(true_fn, ArgumentRef) and isinstance(false_fn, ArgumentRef):
+                found.append((true_fn.value, false_fn.value))
+        return found
 
     def _is_conditional_call(self, call: cst.CSTNode) -> bool:
         site = self.calls.call_at.get(call) if isinstance(call, cst.Call) else None

@@ -129,7 +129,7 @@ class Towers:
         always = False
         params: set[str] = set()
         for site in self._sites_of.get(function, ()):
-            if _is_reuse_variables(site):
+            if is_reuse_variables(site):
                 always = True
                 continue
             for flag in self._reuse_flags(site):
@@ -191,7 +191,7 @@ class Towers:
         return DYNAMIC
 
 
-def _is_reuse_variables(site: CallSite) -> bool:
+def is_reuse_variables(site: CallSite) -> bool:
     func = site.node.func
     return isinstance(func, cst.Attribute) and func.attr.value == "reuse_variables"
 
@@ -244,6 +244,8 @@ class TowerPairs:
     def _unshared(self, first: UserCall, second: UserCall) -> TowerPair | None:
         if self._chained(first.site, second.site):
             return None  # checked first: it settles the most pairs, those of a stack of layers
+        if _different_objects(first, second):
+            return None  # `self.g_bn0(h)` and `self.g_bn1(h)`: two layers, each with its own variables
         first_flags = self._flows.parameter_flags(first)
         second_flags = self._flows.parameter_flags(second)
         mode_params = self._facts.mode_parameters(first.function)
@@ -318,7 +320,7 @@ class TowerPairs:
             self._barrier_orders[function] = sorted(
                 site.order
                 for site in self._sites_of.get(function, ())
-                if _is_reuse_variables(site)
+                if is_reuse_variables(site)
                 or self._resolver.qualified_name(site.node.func, site.scope, site.order)
                 == catalogue.RESET_DEFAULT_GRAPH
             )
@@ -358,6 +360,25 @@ class TowerPairs:
             for frame in self._contexts.frames(site.context.withs)
             if frame.kind is FrameKind.VARIABLE_SCOPE
         )
+
+
+def _receiver(call: UserCall) -> cst.BaseExpression | None:
+    """The object a method or `__call__` runs on, as written: `self.g_bn0` in `self.g_bn0(h)`, `net` in `net.build(x)`."""
+    if not call.implicit or call.cls is not None:
+        return None
+    func = call.site.node.func
+    if call.function.name == "__call__":
+        return func
+    return func.value if isinstance(func, cst.Attribute) else None
+
+
+def _different_objects(first: UserCall, second: UserCall) -> bool:
+    first_receiver, second_receiver = _receiver(first), _receiver(second)
+    return (
+        first_receiver is not None
+        and second_receiver is not None
+        and not _same_expression(first_receiver, second_receiver)
+    )
 
 
 def _same_expression(first: cst.BaseExpression, second: cst.BaseExpression) -> bool:

@@ -173,13 +173,23 @@ class TrainOps:
         """The loss or gradients were computed under the dependency, so every step runs the update ops."""
         for call in self._parts.of(node).calls:
             site = self._calls.call_at.get(call)
-            if site is not None and self._under_dependency(site):
+            if site is not None and (self._under_dependency(site) or self._with_update_dependencies(site)):
                 return True
         for name in self._parts.names(node):
             for binding in self._resolver.lookup(name, scope, order):
                 if self._binding_depends_on_updates(binding):
                     return True
         return False
+
+    def _with_update_dependencies(self, site: CallSite) -> bool:
+        """`control_flow_ops.with_dependencies([tf.group(*update_ops)], loss)`: slim's barrier on the loss."""
+        callee = self._calls.callee[site]
+        return (
+            isinstance(callee, External)
+            and callee.name in catalogue.WITH_DEPENDENCIES
+            and bool(site.node.args)
+            and self.taint(site.node.args[0].value, site.scope, site.order) > Taint.NONE
+        )
 
     def _binding_depends_on_updates(self, binding: Binding) -> bool:
         if binding in self._dependent_bindings:

@@ -33,7 +33,9 @@ class ConstantBatchNormMode(Rule):
     - A literal passed to a function of your own (`model(images, is_training=True)` in a training script and
       `False` in an evaluation script): the literal selects the graph that script builds.
     - Opposite literals in the two branches of a condition on the mode (`if is_training: ... training=True
-      else: ... training=False`, the same with `tf.cond` or a conditional expression).
+      else: ... training=False`, the same with `tf.cond` or a conditional expression), or two layers built with
+      opposite literals (the second sharing the first's variables) whose results a `tf.cond` on the mode picks
+      between (`tf.cond(is_training, lambda: bn_train, lambda: bn_infer)`).
     - A Keras *model* called with `training=True` in a train step and `training=False` in an eval step, and Keras
       `BatchNormalization` called without `training=` (it follows the learning phase).
 
@@ -163,7 +165,9 @@ def _chosen_by_branch(facts: ModuleFacts, use: BatchNormUse, other: BatchNormUse
     first, second = _literal(use), _literal(other)
     if first is None or second is None or bool(first.value) == bool(second.value):
         return False
-    return facts.in_complementary_branches(use.site, other.site)
+    return facts.in_complementary_branches(use.site, other.site) or facts.results_chosen_by_condition(
+        use.site, other.site
+    )
 
 
 def _message(mode: ModeArgument, flag: Literal) -> str:

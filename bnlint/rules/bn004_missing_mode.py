@@ -233,7 +233,9 @@ def _omitted_flag(rule: type[Rule], facts: ModuleFacts, call: UserCall, reaches:
         use = reach.sink
         assert isinstance(use, BatchNormUse)
         mode = use.api.fixed_mode(default.value)
-        if mode is None:
+        if mode is None or (mode is Mode.TRAINING) != facts.in_evaluation(call.site):
+            # A default is wrong only where the program wants the other mode: a training default in an
+            # evaluation graph, an inference default in a graph that may train.
             continue
         name = reach.default[1]
         return rule.finding(

@@ -2,6 +2,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import libcst as cst
+
 from bnlint.analysis.batchnorm import BatchNormKind
 from bnlint.analysis.facts import ModuleFacts
 from bnlint.analysis.syntax import CallSite
@@ -31,7 +33,8 @@ class UpdateOpsReadTooEarly(Rule):
 
     ## Known problems
     The order is the order of the source within one function or module; a read inside a loop that builds the
-    model later in the same loop body is not reported.
+    model later in the same loop body is not reported. A read kept to leave its ops out later (`skip_ops`, then
+    `op not in skip_ops`) is a snapshot, not the list of updates to run, and is not reported.
 
     ## Fix safety
     No automatic fix yet: move the read after the model is built.
@@ -114,6 +117,8 @@ class UpdateOpsReadTooEarly(Rule):
             ]
             if not building:
                 continue  # the caller may have built the model before calling this function
+            if _snapshot(facts, read):
+                continue
             graph = facts.contexts.graph_of(read)
             same_graph = [site for site in building if facts.contexts.graph_of(site) == graph]
             if not same_graph:
@@ -128,10 +133,34 @@ class UpdateOpsReadTooEarly(Rule):
                 yield cls.finding(
                     read.node,
                     read,
-                    "UPDATE_OPS is read before the batch-norm layers are built (line {0}): the list is empty, so"
-                    " nothing runs the moving-average updates; read it after building the model",
+                    "UPDATE_OPS is read before the batch-norm layers below are built (line {0}): it holds none of their"
+                    " update ops, so their moving averages never update; read it after building the model",
                     related=((_first(same_graph).node, "batch norm built here"),),
                 )
+
+
+class _Membership(cst.CSTVisitor):
+    """The names tested for membership (`op not in skip_ops`) in a body."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_ComparisonTarget(self, node: cst.ComparisonTarget) -> None:
+        if isinstance(node.operator, (cst.In, cst.NotIn)) and isinstance(node.comparator, cst.Name):
+            self.names.add(node.comparator.value)
+
+
+def _snapshot(facts: ModuleFacts, read: CallSite) -> bool:
+    """The read is a snapshot taken on purpose to leave its ops out later (`skip_ops = get_collection(...)`, then
+    `[op for op in get_collection(...) if op not in skip_ops]`): what it holds is excluded, not run."""
+    names = facts.result_uses.derived_names(read)
+    if not names:
+        return False
+    function = facts.enclosing[read]
+    body = function.node if function is not None else facts.syntax.module
+    membership = _Membership()
+    body.visit(membership)
+    return bool(names & membership.names)
 
 
 def _first(sites: list[CallSite]) -> CallSite:

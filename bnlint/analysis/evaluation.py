@@ -1,0 +1,134 @@
+"""Which calls build an evaluation graph: what no train op learns from, and scripts that only load a trained model.
+
+A mode default is a bug only where the program wants the other mode. The program says which graph trains: the
+train ops' losses. Following each loss back through assignments, `self` attributes and the arguments of calls
+gives the calls that build the training graph, and the functions they run; a tower built beside them that no loss
+depends on (a GAN's sampler, a validation tower, a test graph) is evaluated, not trained.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from bnlint.analysis import catalogue
+from bnlint.analysis.arguments import ArgumentRef
+from bnlint.analysis.syntax import BindingKind, CallSite, FunctionInfo, Scope
+from bnlint.analysis.values import External, Value
+
+if TYPE_CHECKING:
+    from bnlint.analysis.facts import ModuleFacts
+
+# A slice visits each expression once; this bounds it on generated code all the same.
+_MAX_EXPRESSIONS = 20_000
+
+
+class Evaluation:
+    def __init__(self, facts: ModuleFacts) -> None:
+        self._facts = facts
+        self._resolver = facts.resolver
+        self._calls = facts.calls
+        self._parts = facts.expression_parts
+
+    def in_evaluation(self, site: CallSite) -> bool:
+        """Whether a call builds part of an evaluation graph (see the module's docstring)."""
+        if self.evaluation_script:
+            return True
+        training = self._training
+        if training is None:
+            return False  # no train op here whose loss can be followed: nothing says what is evaluated
+        calls, functions = training
+        if site in calls:
+            return False
+        function = self._facts.enclosing[site]
+        if function is None:
+            return True  # a module-level call no loss depends on
+        return function not in functions and bool(self._calls.calls_of.get(function))
+
+    @cached_property
+    def evaluation_script(self) -> bool:
+        """A script that restores, loads or exports a model and builds no train op."""
+        return not self._facts.trains and any(_loads_model(site, callee) for site, callee in self._calls.callee.items())
+
+    @cached_property
+    def _training(self) -> tuple[set[CallSite], set[FunctionInfo]] | None:
+        """The calls each loss depends on, and the functions they run (directly or through other calls)."""
+        ops = self._facts.train_ops.train_ops
+        if not ops or any(op.gradients is None for op in ops):
+            return None
+        calls = self._slice([(op.gradients.value, op.gradients.scope, op.gradients.order) for op in ops])
+        for op in ops:
+            calls.add(op.site)
+        functions: set[FunctionInfo] = set()
+        pending = [call.function for site in calls if (call := self._calls.user_call_at.get(site)) is not None]
+        while pending:
+            function = pending.pop()
+            if function in functions:
+                continue
+            functions.add(function)
+            for site in self._facts.sites_of.get(function, ()):
+                call = self._calls.user_call_at.get(site)
+                if call is not None:
+                    pending.append(call.function)
+        return calls, functions
+
+    def _slice(self, roots: list[tuple[cst.BaseExpression, Scope, int]]) -> set[CallSite]:
+        calls: set[CallSite] = set()
+        seen: set[cst.CSTNode] = set()
+        work = list(roots)
+        while work and len(seen) < _MAX_EXPRESSIONS:
+            node, scope, order = work.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            parts = self._parts.of(node)
+            for call in parts.calls:
+                site = self._calls.call_at.get(call)
+                if site is not None:
+                    calls.add(site)
+            for name in parts.bare_names:
+                work += self._sources_of_name(name, scope, order)
+            for chain in parts.chains:
+                work += self._sources_of_attribute(chain, scope, order)
+        return calls
+
+    def _sources_of_name(self, name: str, scope: Scope, order: int) -> list[tuple[cst.BaseExpression, Scope, int]]:
+        sources = []
+        for binding in self._resolver.lookup(name, scope, order):
+            if binding.kind is BindingKind.ASSIGN and binding.value is not None:
+                sources.append((binding.value, binding.scope, binding.order))
+            elif binding.kind is BindingKind.PARAM and binding.function is not None:
+                sources += self._arguments_for(binding.function, name)
+        return sources
+
+    def _arguments_for(self, function: FunctionInfo, name: str) -> list[tuple[cst.BaseExpression, Scope, int]]:
+        """What the module's calls of a function pass for one of its parameters."""
+        found = []
+        for call in self._calls.calls_of.get(function, ()):
+            argument = call.bound.get(name)
+            if isinstance(argument, ArgumentRef):
+                found.append((argument.value, argument.scope, argument.order))
+        return found
+
+    def _sources_of_attribute(self, chain: str, scope: Scope, order: int) -> list[tuple[cst.BaseExpression, Scope, int]]:
+        """`self.d_loss`: every value a method of the class assigns to that attribute."""
+        root, _, rest = chain.partition(".")
+        attr = rest.partition(".")[0]
+        bindings = self._resolver.lookup(root, scope, order)
+        function = bindings[0].function if len(bindings) == 1 and bindings[0].kind is BindingKind.PARAM else None
+        if function is None or function.cls is None or function.is_staticmethod or function.params[0].name != root:
+            return []
+        return [
+            (binding.value, binding.scope, binding.order)
+            for binding in function.cls.attributes.get(attr, ())
+            if binding.value is not None
+        ]
+
+
+def _loads_model(site: CallSite, callee: Value) -> bool:
+    func = site.node.func
+    if isinstance(func, cst.Attribute) and func.attr.value == "restore":
+        return True
+    return isinstance(callee, External) and callee.name in catalogue.MODEL_LOADERS
