@@ -8,7 +8,9 @@ Both front ends use the same rule, so `bnlint check DIR` and `flake8` agree on e
 
 from __future__ import annotations
 
+import fnmatch
 import gc
+import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -21,6 +23,7 @@ from bnlint.analysis.fixpoint import FixpointCache
 from bnlint.analysis.modules import ModuleId, module_id
 from bnlint.analysis.screen import UNPARSED, Screen, ScreenLinks, Summary, summarize
 from bnlint.analysis.syntax import Scope
+from bnlint.discovery import DEFAULT_EXCLUDE
 from bnlint.source import decode, mentions_framework
 
 # `import a.b`, `from a.b import c`, `from . import c`, `from .a import c`, `from a import (\n b,\n c)`: enough to
@@ -29,6 +32,12 @@ _IMPORT = re.compile(
     r"^[ \t]*(?:from[ \t]+(\.*)([\w.]*)[ \t]+import[ \t]+(\([^)]*\)|[\w \t,*]+)|import[ \t]+([\w., \t]+))",
     re.MULTILINE,
 )
+# `sys.path.append('../')`, `sys.path.insert(0, "lib")`: a folder a script adds to the import path, written as a
+# literal relative to the folder it is run from (taken to be its own, as its imports assume).
+_SYS_PATH = re.compile(r"""sys\.path\.(?:append|insert)\(\s*(?:\d+\s*,\s*)?r?['"]([^'"\n]+)['"]\s*\)""")
+# How many Python files of an import root bnlint lists to find the modules that import a module (its callers);
+# a root holding more is a tree of unrelated code, not one program.
+PROGRAM_FILES = 5_000
 # Folders of installed distributions: each top-level package there is its own project.
 _INSTALLED = frozenset({"site-packages", "dist-packages"})
 # How much analysed source (characters) a project keeps for the imports of the files still to come. A parsed and
@@ -55,6 +64,8 @@ class Project:
         self._mentioning: dict[Path, bool] = {}  # whether each module's text mentions the framework
         self._imports: dict[Path, list[Path]] = {}  # each module's directly imported project modules
         self._ids: dict[Path, ModuleId] = {}
+        self._added_roots: dict[Path, tuple[Path, ...]] = {}  # folders each module adds to sys.path
+        self._program_files: dict[Path, tuple[Path, ...]] = {}  # the Python files under each import root
         self._summaries: dict[Path, Summary] = {}  # for the screen (bnlint.analysis.screen)
         self._screen = self._new_screen()
         self.facts_cache = FixpointCache()  # facts that cross modules: wrappers, builders, batch norm
@@ -86,6 +97,8 @@ class Project:
         self._imports.clear()
         self._found.clear()
         self._ids.clear()
+        self._added_roots.clear()
+        self._program_files.clear()
         self._mentioning.pop(path, None)
         self._summaries.pop(path, None)
         self._screen = self._new_screen()  # what it ruled out may rest on the old text
@@ -173,11 +186,29 @@ class Project:
         """
         if importer.root.name in _INSTALLED and name.split(".")[0] != importer.name.split(".")[0]:
             return None
-        for root in (importer.root, *self.roots):
+        for root in (importer.root, *self._sys_path_roots(importer.path), *self.roots):
             path = self.find_module(root, name)
             if path is not None:
                 return path
+        return self._through_namespace_package(importer, name)
+
+    def _through_namespace_package(self, importer: ModuleId, name: str) -> Path | None:
+        """`import labelreg.layers` in `labelreg/networks.py` where `labelreg/` has no `__init__.py`: the script
+        that runs it (`training.py` beside `labelreg/`) put the folder above on `sys.path`."""
+        first = name.split(".")[0]
+        for folder in (importer.root, *importer.root.parents[:2]):
+            if folder.name == first and not (folder / "__init__.py").is_file():
+                return self.find_module(folder.parent, name)
         return None
+
+    def _sys_path_roots(self, path: Path) -> tuple[Path, ...]:
+        if path not in self._added_roots:
+            text = self.text(path) or ""
+            folder = path.parent
+            self._added_roots[path] = tuple(
+                dict.fromkeys(Path(os.path.normpath(folder / added)) for added in _SYS_PATH.findall(text))
+            )
+        return self._added_roots[path]
 
     def find_module(self, root: Path, name: str) -> Path | None:
         """The file of module `name` under `root`: `a/b.py` or `a/b/__init__.py`."""
@@ -239,6 +270,22 @@ class Project:
             self._mentioning[path] = text is not None and mentions_framework(text)
         return self._mentioning[path]
 
+    def importers_in_program(self, path: Path) -> list[Path]:
+        """The modules of the program `path` belongs to that import it directly: the Python files under its import
+        root (for an installed package, under the package's own folder) whose import lines name it. They hold the
+        calls of its functions: whether a network is built in an arg scope, or not at all, is decided there."""
+        path = path.absolute()
+        importer = self.module_id(path)
+        if importer.root.name in _INSTALLED:
+            root = importer.root / importer.name.split(".")[0]
+        elif importer.root.parent != importer.root and any(importer.root.parent.glob("*.py")):
+            root = importer.root.parent  # a folder of modules, imported by the scripts beside it
+        else:
+            root = importer.root
+        if root not in self._program_files:
+            self._program_files[root] = _python_files(root)
+        return [module for module in self._program_files[root] if module != path and path in self._direct_imports(module)]
+
     def imported_modules(self, path: Path) -> list[Path]:
         """The project modules a file imports, directly or through the ones it imports, from their import lines."""
         start = path.absolute()
@@ -269,6 +316,24 @@ class Project:
                 path = self.locate(importer, name) if name else None
                 if path is not None and path != importer.path:
                     yield path
+
+
+def _python_files(root: Path) -> tuple[Path, ...]:
+    """The `*.py` files under a folder, sorted, as `bnlint check` walks it (links, virtual environments and the
+    default exclusions skipped); none when there are more than PROGRAM_FILES."""
+    found: list[Path] = []
+    for directory, subdirectories, files in os.walk(root):
+        subdirectories[:] = sorted(
+            name
+            for name in subdirectories
+            if not any(fnmatch.fnmatch(name, pattern) for pattern in DEFAULT_EXCLUDE)
+            and not os.path.islink(os.path.join(directory, name))
+            and not os.path.exists(os.path.join(directory, name, "pyvenv.cfg"))
+        )
+        found += (Path(directory, name) for name in sorted(files) if name.endswith(".py"))
+        if len(found) > PROGRAM_FILES:
+            return ()
+    return tuple(found)
 
 
 def _is_file(path: Path) -> bool:

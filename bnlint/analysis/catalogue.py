@@ -264,6 +264,13 @@ UPDATE_OPS_KEY = "tensorflow.GraphKeys.UPDATE_OPS"
 UPDATE_OPS_STRING = "update_ops"
 GET_COLLECTION_METHODS = frozenset({"get_collection", "get_collection_ref"})
 GROUPING_CALLS = frozenset({"tensorflow.group", "tensorflow.tuple", "tensorflow.with_dependencies"})
+# Functions that read a graph collection, such as the losses that `tf.losses.*` calls add (by last name).
+COLLECTION_READERS = frozenset(
+    {"get_collection", "get_collection_ref", "get_total_loss", "get_losses", "get_regularization_loss",
+     "get_regularization_losses"}
+)
+# Runners that call the script's `main` function when given no argument.
+APP_RUNNERS = frozenset({"tensorflow.app.run", "tensorflow.python.platform.app.run", "absl.app.run"})
 # Calls that load a trained model into the graph a script builds (besides any `.restore(...)` method).
 MODEL_LOADERS = frozenset(
     {

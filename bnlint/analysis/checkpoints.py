@@ -63,6 +63,9 @@ class Checkpoints:
             value = self._resolver.resolve(node, scope, order)
             if isinstance(value, External):
                 return Variables.NONE
+            attribute = self._self_attribute(node, scope, order)
+            if attribute is not None:
+                return attribute
             root = node.value
             while isinstance(root, cst.Attribute):
                 root = root.value
@@ -105,13 +108,28 @@ class Checkpoints:
             return Variables.TRAINABLE
         return Variables.ALL if name in catalogue.COMPLETE_COLLECTIONS else Variables.UNKNOWN
 
+    def _self_attribute(self, node: cst.Attribute, scope: Scope, order: int) -> Variables | None:
+        """`self.global_step`: what the methods of the class assign to the attribute (None: not such an attribute)."""
+        cls = self._resolver.self_class(node.value.value, scope, order) if isinstance(node.value, cst.Name) else None
+        if cls is None:
+            return None
+        assigned = cls.attributes.get(node.attr.value)
+        if not assigned:
+            return None
+        combined = Variables.NONE
+        for binding in assigned:
+            combined |= self._binding(binding)
+        return combined
+
     def _binding(self, binding: Binding) -> Variables:
         if binding in self._binding_variables:
             return self._binding_variables[binding]
         self._binding_variables[binding] = Variables.NONE  # a cycle adds nothing
         if binding.kind is BindingKind.ASSIGN and binding.value is not None:
             found = self.variables(binding.value, binding.scope, binding.order)
-        elif binding.kind in (BindingKind.PARAM, BindingKind.OPAQUE):
+        elif isinstance(binding.node, (cst.For, cst.CompFor)):  # `[v for v in tf.trainable_variables()]`
+            found = self.variables(binding.node.iter, binding.scope, binding.order)
+        elif binding.kind in (BindingKind.ASSIGN, BindingKind.PARAM, BindingKind.OPAQUE):
             found = Variables.UNKNOWN
         else:
             found = Variables.NONE

@@ -198,6 +198,7 @@ class _Collector(cst.CSTVisitor):
                 value=value,
                 node=node,
                 conditional=bool(self._conditions),
+                order=self._next_order(),
             )
         )
 
@@ -493,5 +494,6 @@ class _Collector(cst.CSTVisitor):
                     value=None,
                     node=node,
                     conditional=bool(self._conditions),
+                    order=self._next_order(),
                 )
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from bnlint.analysis.collector import dotted_name
-from bnlint.analysis.syntax import Binding, CallSite, Scope
+from bnlint.analysis.syntax import Binding, CallSite, ItemAssignment, Scope
 
 
 class _Parts(cst.CSTVisitor):
@@ -64,8 +64,13 @@ _COLLECTING_METHODS = frozenset({"append", "extend", "insert", "add", "update"})
 class ResultUses:
     """Names in a call's scope whose value comes from the call's result, directly or through other names."""
 
-    def __init__(self, parts: ExpressionParts, calls: list[CallSite]) -> None:
+    def __init__(self, parts: ExpressionParts, calls: list[CallSite], items: list[ItemAssignment]) -> None:
         self.parts = parts
+        # `hg[i] = block(...)`: the container holds the result from then on.
+        self._items: dict[Scope, list[ItemAssignment]] = {}
+        for item in items:
+            if item.value is not None:
+                self._items.setdefault(item.scope, []).append(item)
         self._derived: dict[CallSite, set[str]] = {}
         self._collecting: dict[Scope, list[tuple[CallSite, str]]] = {}
         for call in calls:
@@ -92,6 +97,11 @@ class ResultUses:
         for call, receiver in self._collecting.get(site.scope, ()):
             if call.order > site.order:
                 events.extend((call.order, receiver, arg) for arg in call.node.args)
+        events.extend(
+            (item.order, item.name, item.value)
+            for item in self._items.get(site.scope, ())
+            if item.order > site.order and item.value is not None
+        )
         derived: set[str] = set()
         for _, name, value in sorted(events, key=lambda event: event[0]):
             if self.parts.contains(value, site.node) or self.parts.names(value) & derived:

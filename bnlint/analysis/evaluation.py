@@ -42,10 +42,18 @@ class Evaluation:
         calls, functions = training
         if site in calls:
             return False
+        call = self._calls.user_call_at.get(site)
+        if call is not None and self._facts.facts_for(call.function).function_trains(call.function):
+            return False  # the call builds a train op itself (a model class whose constructor does)
         function = self._facts.enclosing[site]
         if function is None:
             return True  # a module-level call no loss depends on
         return function not in functions and bool(self._calls.calls_of.get(function))
+
+    def in_training(self, site: CallSite) -> bool:
+        """Whether a train op's loss of this module depends on what the call builds."""
+        training = self._training
+        return training is not None and site in training[0]
 
     @cached_property
     def evaluation_script(self) -> bool:
@@ -59,6 +67,8 @@ class Evaluation:
         if not ops or any(op.gradients is None for op in ops):
             return None
         calls = self._slice([(op.gradients.value, op.gradients.scope, op.gradients.order) for op in ops])
+        if calls is None:
+            return None
         for op in ops:
             calls.add(op.site)
         functions: set[FunctionInfo] = set()
@@ -74,7 +84,9 @@ class Evaluation:
                     pending.append(call.function)
         return calls, functions
 
-    def _slice(self, roots: list[tuple[cst.BaseExpression, Scope, int]]) -> set[CallSite]:
+    def _slice(self, roots: list[tuple[cst.BaseExpression, Scope, int]]) -> set[CallSite] | None:
+        """The calls the expressions depend on; None when they read a collection (`tf.losses.get_total_loss()`):
+        what fills it is added by statements anywhere, not followed here."""
         calls: set[CallSite] = set()
         seen: set[cst.CSTNode] = set()
         work = list(roots)
@@ -86,8 +98,12 @@ class Evaluation:
             parts = self._parts.of(node)
             for call in parts.calls:
                 site = self._calls.call_at.get(call)
-                if site is not None:
-                    calls.add(site)
+                if site is None:
+                    continue
+                callee = self._calls.callee.get(site)
+                if isinstance(callee, External) and callee.name.rpartition(".")[2] in catalogue.COLLECTION_READERS:
+                    return None
+                calls.add(site)
             for name in parts.bare_names:
                 work += self._sources_of_name(name, scope, order)
             for chain in parts.chains:
@@ -101,6 +117,10 @@ class Evaluation:
                 sources.append((binding.value, binding.scope, binding.order))
             elif binding.kind is BindingKind.PARAM and binding.function is not None:
                 sources += self._arguments_for(binding.function, name)
+            elif isinstance(binding.node, cst.AugAssign):  # `total_loss += pixel_loss`
+                sources.append((binding.node.value, binding.scope, binding.order))
+            elif isinstance(binding.node, (cst.For, cst.CompFor)):  # `for loss in tower_losses`
+                sources.append((binding.node.iter, binding.scope, binding.order))
         return sources
 
     def _arguments_for(self, function: FunctionInfo, name: str) -> list[tuple[cst.BaseExpression, Scope, int]]:
@@ -113,16 +133,14 @@ class Evaluation:
         return found
 
     def _sources_of_attribute(self, chain: str, scope: Scope, order: int) -> list[tuple[cst.BaseExpression, Scope, int]]:
-        """`self.d_loss`: every value a method of the class assigns to that attribute."""
+        """`self.d_loss`: every value a method of the class assigns to that attribute; `model.loss`: the object."""
         root, _, rest = chain.partition(".")
-        attr = rest.partition(".")[0]
-        bindings = self._resolver.lookup(root, scope, order)
-        function = bindings[0].function if len(bindings) == 1 and bindings[0].kind is BindingKind.PARAM else None
-        if function is None or function.cls is None or function.is_staticmethod or function.params[0].name != root:
-            return []
+        cls = self._resolver.self_class(root, scope, order)
+        if cls is None:
+            return self._sources_of_name(root, scope, order)
         return [
             (binding.value, binding.scope, binding.order)
-            for binding in function.cls.attributes.get(attr, ())
+            for binding in cls.attributes.get(rest.partition(".")[0], ())
             if binding.value is not None
         ]
 

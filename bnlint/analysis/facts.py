@@ -23,7 +23,7 @@ from bnlint.analysis.resolver import Resolver
 from bnlint.analysis.syntax import CallSite, ConditionKind, FunctionInfo, ModuleSyntax, Scope
 from bnlint.analysis.towers import TowerPair, TowerPairs, Towers
 from bnlint.analysis.training import TrainOps
-from bnlint.analysis.values import DYNAMIC, UNKNOWN, External, Flag, ModuleRef, Parameter, Value
+from bnlint.analysis.values import DYNAMIC, UNKNOWN, External, Flag, FunctionRef, ModuleRef, Parameter, Value
 
 if TYPE_CHECKING:
     from bnlint.project import Project
@@ -105,7 +105,7 @@ class ModuleFacts:
 
     @cached_property
     def result_uses(self) -> ResultUses:
-        return ResultUses(self.expression_parts, self.syntax.calls)
+        return ResultUses(self.expression_parts, self.syntax.calls, self.syntax.item_assignments)
 
     @cached_property
     def enclosing(self) -> dict[CallSite, FunctionInfo | None]:
@@ -238,6 +238,10 @@ class ModuleFacts:
         """Whether a call builds part of an evaluation graph (bnlint.analysis.evaluation)."""
         return self.evaluation.in_evaluation(site)
 
+    def in_training(self, site: CallSite) -> bool:
+        """Whether a train op's loss depends on what a call builds (bnlint.analysis.evaluation)."""
+        return self.evaluation.in_training(site)
+
     @property
     def trains(self) -> bool:
         """Whether the module builds a train op, itself or through functions it calls (in any module)."""
@@ -322,15 +326,23 @@ class ModuleFacts:
         callee = self.calls.callee.get(site) if site is not None else None
         return isinstance(callee, External) and callee.name in catalogue.CONDITIONALS
 
-    @cached_property
-    def functions_run_outside_arg_scope(self) -> set[FunctionInfo]:
-        """Functions that some chain of calls from module level reaches with no arg scope around any link.
+    @property
+    def functions_run_outside_arg_scope(self) -> frozenset[FunctionInfo]:
+        """Functions (of any module) that some chain of calls reaches with no arg scope around any link, from the
+        top level of this module or of a module of the program that imports it.
 
         tf-slim's arg_scope is dynamic: a caller may supply `is_training` to every batch norm below it. A function
-        this module never calls, or calls only under an arg scope (or a context manager bnlint cannot see
-        into), may get its mode that way, so it is not in this set.
+        that no module of the program calls (a library of networks), or that is called only under an arg scope
+        (or a context manager bnlint cannot see into), may get its mode that way, so it is not in this set.
         """
-        reached: set[FunctionInfo] = set()
+        return self.once("outside_arg_scope", self._outside_arg_scope, frozenset())
+
+    def _outside_arg_scope(self) -> frozenset[FunctionInfo]:
+        reached = set(self._entry_points)
+        for importer in self.project.importers_in_program(self.module.path) if self.project and self.module else ():
+            facts = self.project.facts(importer)
+            if facts is not None:
+                reached |= facts.functions_run_outside_arg_scope
         changed = True
         while changed:
             changed = False
@@ -341,7 +353,24 @@ class ModuleFacts:
                 if caller is None or caller in reached:
                     reached.add(call.function)
                     changed = True
-        return reached
+        return frozenset(reached)
+
+    @cached_property
+    def _entry_points(self) -> set[FunctionInfo]:
+        """Functions the module's top level hands to a runner (`tf.app.run()` runs `main`; `app.run(main)`)."""
+        entries: set[FunctionInfo] = set()
+        for site, callee in self.calls.callee.items():
+            if self.enclosing[site] is not None:
+                continue
+            if isinstance(callee, External) and callee.name in catalogue.APP_RUNNERS and not site.node.args:
+                main = self.resolver.module_level("main")
+                if isinstance(main, FunctionRef):
+                    entries.add(main.function)
+            for arg in site.node.args:
+                value = self.resolver.resolve(arg.value, site.scope, site.order)
+                if isinstance(value, FunctionRef):
+                    entries.add(value.function)
+        return entries
 
     def runs_outside_arg_scope(self, site: CallSite) -> bool:
         if self._may_supply_arguments(site):

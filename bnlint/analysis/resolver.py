@@ -171,6 +171,33 @@ class Resolver:
         candidate = catalogue.canonical(f"{module}.{name}")
         return External(candidate) if catalogue.is_known(candidate) else UNKNOWN
 
+    def self_class(self, name: str, scope: Scope, order: int | None = None) -> ClassInfo | None:
+        """The class whose instance a name is, when it is the `self` parameter of a method (`self.d_loss`)."""
+        bindings = self.lookup(name, scope, order)
+        if len(bindings) != 1 or bindings[0].kind is not BindingKind.PARAM:
+            return None
+        function = bindings[0].function
+        if function is None or function.cls is None or function.is_staticmethod or function.params[0].name != name:
+            return None
+        return function.cls
+
+    def attribute_names(self, cls: ClassInfo) -> set[str]:
+        """The attributes the methods of a class and of its project base classes assign on `self`."""
+        names: set[str] = set()
+        seen: set[ClassInfo] = set()
+        pending = [cls]
+        while pending:
+            current = pending.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            names.update(current.attributes)
+            for base in current.node.bases:
+                parent = self.resolve(base.value, current.scope.parent or current.scope)
+                if isinstance(parent, ClassRef):
+                    pending.append(parent.cls)
+        return names
+
     def name_candidates(self, node: cst.Name, scope: Scope, order: int | None = None) -> list[Value]:
         """What each binding a use of a name may see gives, where the bindings disagree (`opt = wrap(opt)`)."""
         owner = self._for(scope)

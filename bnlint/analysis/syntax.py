@@ -194,6 +194,7 @@ class ItemAssignment:
     value: cst.BaseExpression | None
     node: cst.CSTNode
     conditional: bool
+    order: int = 0
 
 
 @dataclass(eq=False)

@@ -258,6 +258,10 @@ class TowerPairs:
         switched = modes_differ or any(
             _switched(flag, second_flags.get(key)) for key, flag in first_flags.items() if key[1] not in reuse_params
         )
+        if not switched and not self._facts.site_batch_norm(second.site):
+            # Without a training/evaluation switch or batch norm, two calls are two uses of a variable helper
+            # (`load_filter(name, depthwise)`, `load_filter(name, pointwise)`), not a model and its second tower.
+            return None
         if not switched and (first.cls is not None or not self._independent_inputs(first, second, reuse_params)):
             # Without a training/evaluation switch, a second call is a second tower only when it runs the same
             # function on another input: not on the same arguments (a target network, an EMA copy), not on

@@ -4,8 +4,12 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from bnlint.analysis.arguments import ArgumentRef
 from bnlint.analysis.batchnorm import BatchNormUse, ModeArgument, Origin
+from bnlint.analysis.calls import UserCall
+from bnlint.analysis.catalogue import Mode
 from bnlint.analysis.facts import ModuleFacts
+from bnlint.analysis.flow import Reach
 from bnlint.analysis.values import Literal
 from bnlint.rules.base import Finding, Rule
 
@@ -151,6 +155,50 @@ class ConstantBatchNormMode(Rule):
                 continue
             reported.add(mode.node)
             yield cls.finding(mode.node, use.site, _message(mode, mode.flag))
+        yield from _literals_against_the_graph(cls, facts)
+
+
+def _literals_against_the_graph(rule: type[Rule], facts: ModuleFacts) -> Iterator[Finding]:
+    """A literal passed to a function of your own selects the graph a script builds: `True` in an evaluation graph
+    (a tower no train op learns from, a script that only restores a model) and `False` in the graph the train op
+    learns from select the wrong one."""
+    reported: set[cst.CSTNode] = set()
+    for (function, slots), reaches in facts.mode_wrappers.items():
+        for call in facts.calls.calls_of.get(function, ()):
+            argument = facts.flows.slot_argument(call, slots)
+            if not isinstance(argument, ArgumentRef) or argument.value in reported:
+                continue
+            flag = facts.resolver.flag(argument.value, argument.scope, argument.order)
+            if not isinstance(flag, Literal):
+                continue
+            mode = _selected_mode(facts, call, reaches, flag)
+            if mode is Mode.TRAINING and facts.in_evaluation(call.site):
+                where = "an evaluation graph (no train op learns from it)"
+            elif mode is Mode.INFERENCE and facts.in_training(call.site):
+                where = "the graph the train op learns from"
+            else:
+                continue
+            reported.add(argument.value)
+            keyword = argument.arg.keyword.value if argument.arg.keyword is not None else reaches[0].default[1]
+            yield rule.finding(
+                argument.value,
+                call.site,
+                f"{call.label}() builds {where} with {keyword}={flag.value!r}, which puts batch norm in"
+                f" {mode.value} mode; pass {not flag.value!r} or the model's training flag",
+            )
+
+
+def _selected_mode(facts: ModuleFacts, call: UserCall, reaches: list[Reach], flag: Literal) -> Mode | None:
+    """The mode a literal puts the batch norm of a wrapper in, where the call decides that the norm is built."""
+    flags = facts.flows.parameter_flags(call)
+    for reach in reaches:
+        if all(facts.flows.guard_holds(guard, flags) is True for guard in reach.guards):
+            use = reach.sink
+            assert isinstance(use, BatchNormUse)
+            mode = use.api.fixed_mode(flag.value)
+            if mode is not None:
+                return mode
+    return None
 
 
 def _literal(use: BatchNormUse) -> Literal | None:

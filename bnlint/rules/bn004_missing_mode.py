@@ -10,7 +10,7 @@ from bnlint.analysis.catalogue import Family, Mode
 from bnlint.analysis.facts import ModuleFacts
 from bnlint.analysis.flow import Reach
 from bnlint.analysis.resolver import literal_value
-from bnlint.analysis.syntax import FunctionInfo, ParamInfo, ParamKind
+from bnlint.analysis.syntax import CallSite, FunctionInfo, ParamInfo, ParamKind
 from bnlint.analysis.values import Literal, Parameter
 from bnlint.rules import edits
 from bnlint.rules.base import Finding, Fix, Rule
@@ -202,6 +202,26 @@ def training_flag(facts: ModuleFacts, function: FunctionInfo) -> str | None:
     return None
 
 
+def _wrong_here(facts: ModuleFacts, site: CallSite, mode: Mode) -> bool:
+    """Whether the program wants the other mode where a wrapper's default applies.
+
+    An inference default is wrong wherever the graph may train. A training default is wrong in an evaluation
+    graph, and wherever the code at hand holds the model's training flag and leaves it out (a parameter named or
+    used as one, or such an attribute of the object): a GAN's discriminator, which only ever trains, is fine.
+    """
+    if mode is Mode.INFERENCE:
+        return not facts.in_evaluation(site)
+    if facts.in_evaluation(site):
+        return True
+    function = facts.enclosing.get(site)
+    if function is None:
+        return False
+    if training_flag(facts, function) is not None:
+        return True
+    owner = facts.facts_for(function)
+    return function.cls is not None and bool(owner.resolver.attribute_names(function.cls) & TRAINING_FLAG_NAMES)
+
+
 def _may_be_flag(param: ParamInfo) -> bool:
     if param.kind not in (ParamKind.POSITIONAL, ParamKind.KEYWORD_ONLY):
         return False
@@ -233,9 +253,7 @@ def _omitted_flag(rule: type[Rule], facts: ModuleFacts, call: UserCall, reaches:
         use = reach.sink
         assert isinstance(use, BatchNormUse)
         mode = use.api.fixed_mode(default.value)
-        if mode is None or (mode is Mode.TRAINING) != facts.in_evaluation(call.site):
-            # A default is wrong only where the program wants the other mode: a training default in an
-            # evaluation graph, an inference default in a graph that may train.
+        if mode is None or not _wrong_here(facts, call.site, mode):
             continue
         name = reach.default[1]
         return rule.finding(
