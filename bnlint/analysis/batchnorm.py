@@ -14,7 +14,7 @@ from bnlint.analysis.calls import CallGraph
 from bnlint.analysis.catalogue import BatchNormApi, Family
 from bnlint.analysis.contexts import Contexts, Frame, FrameKind
 from bnlint.analysis.resolver import Resolver, literal_value
-from bnlint.analysis.syntax import CallSite, ModuleSyntax, Scope
+from bnlint.analysis.syntax import CallSite, ModuleSyntax, Scope, WithFrame
 from bnlint.analysis.values import CallResult, External, Flag, Literal
 
 
@@ -111,6 +111,7 @@ def find_batch_norm_uses(
             if api is not None and api.is_layer_class:
                 arguments = tuple(ArgumentRef(arg, site.scope, site.order) for arg in site.node.args)
                 uses.append(finder.direct_use(api, site, arguments))
+    uses += finder.arg_scope_uses(calls)
     return uses
 
 
@@ -172,6 +173,41 @@ class _Finder:
         params = find_argument(arguments, "normalizer_params", None)
         if params is None:
             params = arg_scope_argument(frames, layer, "normalizer_params")
+        api = catalogue.SLIM_BATCH_NORM
+        mode = self._mode(self._normalizer_setting(params, frames, api.mode_param), api.mode_param, Origin.ARG_SCOPE)
+        updates = self._updates(self._normalizer_setting(params, frames, catalogue.SLIM_UPDATES_COLLECTIONS[0]))
+        custom = _is_set(self._normalizer_setting(params, frames, catalogue.SLIM_VARIABLES_COLLECTIONS[0]))
+        return BatchNormUse(api, site, normalizer.arg, mode, updates, custom)
+
+    def arg_scope_uses(self, calls: CallGraph) -> list[BatchNormUse]:
+        """`with slim.arg_scope([slim.conv2d], normalizer_fn=slim.batch_norm, ...):` around calls of functions that
+        build the layers (`darknet53(inputs)`, `common.conv(...)`): the scope makes their layers batch norm, so the
+        scope is where this function builds it (a layer written inside the block is its own use already)."""
+        uses = []
+        for with_frame in sorted(self._with_frames_around_user_calls(calls), key=lambda frame: frame.order):
+            frame = self._contexts.frame(with_frame)
+            site = calls.call_at.get(frame.call) if frame.call is not None else None
+            if frame.kind is not FrameKind.ARG_SCOPE or frame.ops is None or site is None:
+                continue
+            layers = sorted(frame.ops & catalogue.SLIM_NORMALIZED_LAYERS)
+            if layers:
+                use = self._scope_normalizer_use(layers[0], site, frame)
+                if use is not None:
+                    uses.append(use)
+        return uses
+
+    @staticmethod
+    def _with_frames_around_user_calls(calls: CallGraph) -> set[WithFrame]:
+        return {with_frame for call in calls.user_calls for with_frame in call.site.context.withs}
+
+    def _scope_normalizer_use(self, layer: str, site: CallSite, frame: Frame) -> BatchNormUse | None:
+        normalizer = frame.arg_scope_value(layer, "normalizer_fn")
+        if not isinstance(normalizer, ArgumentRef):
+            return None
+        if self._resolver.qualified_name(normalizer.value, normalizer.scope, normalizer.order) != "slim.batch_norm":
+            return None
+        frames = [*self._contexts.frames(site.context.withs), frame]
+        params = arg_scope_argument(frames, layer, "normalizer_params")
         api = catalogue.SLIM_BATCH_NORM
         mode = self._mode(self._normalizer_setting(params, frames, api.mode_param), api.mode_param, Origin.ARG_SCOPE)
         updates = self._updates(self._normalizer_setting(params, frames, catalogue.SLIM_UPDATES_COLLECTIONS[0]))

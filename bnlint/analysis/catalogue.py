@@ -233,7 +233,8 @@ GET_DEFAULT_GRAPH = "tensorflow.get_default_graph"
 RESET_DEFAULT_GRAPH = "tensorflow.reset_default_graph"
 TF_CONSTANT = "tensorflow.constant"
 PARTIAL = "functools.partial"
-TRANSPARENT_DECORATORS = frozenset({"tensorflow.function"})
+# Decorators that return the function they are given, or one that runs it with the same arguments.
+TRANSPARENT_DECORATORS = frozenset({"tensorflow.function", "slim.add_arg_scope"})
 # Calls whose lambda arguments are both built into the graph, one chosen at run time by the first argument.
 CONDITIONALS = {
     "tensorflow.cond": (("true_fn", "fn1"), ("false_fn", "fn2")),
@@ -269,6 +270,7 @@ COLLECTION_READERS = frozenset(
     {"get_collection", "get_collection_ref", "get_total_loss", "get_losses", "get_regularization_loss",
      "get_regularization_losses"}
 )
+REGULARIZATION_LOSSES_KEY = "tensorflow.GraphKeys.REGULARIZATION_LOSSES"
 # Runners that call the script's `main` function when given no argument.
 APP_RUNNERS = frozenset({"tensorflow.app.run", "tensorflow.python.platform.app.run", "absl.app.run"})
 # Calls that load a trained model into the graph a script builds (besides any `.restore(...)` method).

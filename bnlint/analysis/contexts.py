@@ -12,7 +12,7 @@ from bnlint.analysis import catalogue
 from bnlint.analysis.arguments import UNKNOWABLE, ArgumentRef, Found, find_argument
 from bnlint.analysis.resolver import Resolver, literal_value
 from bnlint.analysis.syntax import CallSite, Scope, WithFrame
-from bnlint.analysis.values import DYNAMIC, CallResult, External, Flag, Value, from_framework
+from bnlint.analysis.values import DYNAMIC, CallResult, ClassRef, External, Flag, FunctionRef, Value, from_framework
 
 
 class FrameKind(enum.Enum):
@@ -113,10 +113,9 @@ class Contexts:
         ops: frozenset[str] | None = None
         listed = find_argument(arguments, "list_ops_or_scope", 0)
         if isinstance(listed, ArgumentRef) and isinstance(listed.value, (cst.List, cst.Tuple)):
-            names = [
-                self._resolver.qualified_name(element.value, listed.scope, listed.order)
-                for element in listed.value.elements
-            ]
+            values = [self._resolver.resolve(element.value, listed.scope, listed.order) for element in listed.value.elements]
+            # The project's own `@add_arg_scope` functions are listed beside slim's ops; they are none of slim's.
+            names = [value.name if isinstance(value, External) else None for value in values if not _own(value)]
             ops = frozenset(name for name in names if name is not None) if None not in names else None
         return Frame(
             FrameKind.ARG_SCOPE,
@@ -154,3 +153,7 @@ class Contexts:
             bindings = self._resolver.lookup(receiver.value, scope, order)
             return tuple(id(binding) for binding in bindings) or receiver.value
         return receiver
+
+
+def _own(value: Value) -> bool:
+    return isinstance(value, (FunctionRef, ClassRef))

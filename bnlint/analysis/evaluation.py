@@ -15,7 +15,7 @@ import libcst as cst
 
 from bnlint.analysis import catalogue
 from bnlint.analysis.arguments import ArgumentRef
-from bnlint.analysis.syntax import BindingKind, CallSite, FunctionInfo, Scope
+from bnlint.analysis.syntax import BindingKind, CallSite, ConditionKind, FunctionInfo, Scope
 from bnlint.analysis.values import External, Value
 
 if TYPE_CHECKING:
@@ -36,6 +36,9 @@ class Evaluation:
         """Whether a call builds part of an evaluation graph (see the module's docstring)."""
         if self.evaluation_script:
             return True
+        function = self._facts.enclosing[site]
+        if self._trains_only_when(function, site):
+            return True
         training = self._training
         if training is None:
             return False  # no train op here whose loss can be followed: nothing says what is evaluated
@@ -45,10 +48,21 @@ class Evaluation:
         call = self._calls.user_call_at.get(site)
         if call is not None and self._facts.facts_for(call.function).function_trains(call.function):
             return False  # the call builds a train op itself (a model class whose constructor does)
-        function = self._facts.enclosing[site]
         if function is None:
             return True  # a module-level call no loss depends on
         return function not in functions and bool(self._calls.calls_of.get(function))
+
+    def _trains_only_when(self, function: FunctionInfo | None, site: CallSite) -> bool:
+        """The function builds its train ops only under a condition the call is not under (`if not
+        self.forward_only: ... minimize(...)`): the same code builds an evaluation graph otherwise."""
+        ops = [op for op in self._facts.train_ops.train_ops if self._facts.enclosing[op.site] is function]
+        return bool(ops) and all(
+            any(
+                condition.kind is ConditionKind.IF and condition not in site.context.conditions
+                for condition in op.site.context.conditions
+            )
+            for op in ops
+        )
 
     def in_training(self, site: CallSite) -> bool:
         """Whether a train op's loss of this module depends on what the call builds."""
@@ -100,8 +114,7 @@ class Evaluation:
                 site = self._calls.call_at.get(call)
                 if site is None:
                     continue
-                callee = self._calls.callee.get(site)
-                if isinstance(callee, External) and callee.name.rpartition(".")[2] in catalogue.COLLECTION_READERS:
+                if self._reads_losses(site):
                     return None
                 calls.add(site)
             for name in parts.bare_names:
@@ -109,6 +122,20 @@ class Evaluation:
             for chain in parts.chains:
                 work += self._sources_of_attribute(chain, scope, order)
         return calls
+
+    def _reads_losses(self, site: CallSite) -> bool:
+        """A read of a collection of losses other than the regularization losses (which every tower adds to)."""
+        callee = self._calls.callee.get(site)
+        if not isinstance(callee, External):
+            return False
+        name = callee.name.rpartition(".")[2]
+        if name in ("get_regularization_loss", "get_regularization_losses"):
+            return False
+        if name in ("get_collection", "get_collection_ref") and site.node.args:
+            key = self._resolver.flag(site.node.args[0].value, site.scope, site.order)
+            if isinstance(key, External) and key.name == catalogue.REGULARIZATION_LOSSES_KEY:
+                return False
+        return name in catalogue.COLLECTION_READERS
 
     def _sources_of_name(self, name: str, scope: Scope, order: int) -> list[tuple[cst.BaseExpression, Scope, int]]:
         sources = []
