@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -135,9 +136,12 @@ def _git(git: Path, *args: str, stdin: bytes | None = None) -> bytes:
     return result.stdout
 
 
-def check(folder: Path, files: tuple[str, ...]) -> list[dict]:
+def check(folder: Path, files: tuple[str, ...], source: Path | None) -> list[dict]:
     command = [sys.executable, "-m", "bnlint", "check", "--isolated", "--no-cache", "-j", "1", "--format", "json"]
-    result = subprocess.run([*command, *files], cwd=folder, capture_output=True, text=True)
+    # `python -m` puts the folder first on sys.path: a repository's own `bnlint` module would shadow ours, so
+    # the checkout to run is named explicitly (another checkout's with --source, to compare versions).
+    environment = {**os.environ, "PYTHONPATH": str(source or Path(__file__).resolve().parent.parent)}
+    result = subprocess.run([*command, *files], cwd=folder, capture_output=True, text=True, env=environment)
     if result.returncode not in (0, 1, 2) or not result.stdout.strip():
         raise RuntimeError(f"bnlint failed in {folder}: {result.stderr}")
     return json.loads(result.stdout)
@@ -169,13 +173,13 @@ def judge(case: Case, version: str, diagnostics: list[dict]) -> Outcome:
     return outcome
 
 
-def run_case(case: Case, mirrors: Path) -> list[Outcome]:
+def run_case(case: Case, mirrors: Path, source: Path | None = None) -> list[Outcome]:
     git = git_dir(mirrors, case.repository)
     outcomes = []
     for version in case.versions:
         with tempfile.TemporaryDirectory(prefix=f"recall-{case.id}-") as folder:
             materialize(git, case.commit(version), Path(folder))
-            outcomes.append(judge(case, version, check(Path(folder), case.files)))
+            outcomes.append(judge(case, version, check(Path(folder), case.files, source)))
     return outcomes
 
 
@@ -241,10 +245,10 @@ def report(outcomes: list[Outcome]) -> str:
     return "\n".join(lines)
 
 
-def run_all(cases: list[Case], mirrors: Path) -> list[Outcome]:
+def run_all(cases: list[Case], mirrors: Path, source: Path | None = None) -> list[Outcome]:
     outcomes: list[Outcome] = []
     for case in cases:
-        outcomes += run_case(case, mirrors)
+        outcomes += run_case(case, mirrors, source)
     return outcomes
 
 
@@ -253,6 +257,7 @@ def main() -> int:
     parser.add_argument("--mirrors", type=Path, default=DEFAULT_MIRRORS, help="folder of the repositories' git copies")
     parser.add_argument("--manifest", type=Path, default=MANIFEST)
     parser.add_argument("--only", help="comma-separated case ids")
+    parser.add_argument("--source", type=Path, help="run the bnlint of this checkout (default: this one)")
     parser.add_argument("--markdown", action="store_true", help="print the table for docs/recall.md")
     parser.add_argument("--json", action="store_true", help="print every outcome as JSON")
     args = parser.parse_args()
@@ -261,7 +266,7 @@ def main() -> int:
         wanted = set(args.only.split(","))
         cases = [case for case in cases if case.id in wanted]
     try:
-        outcomes = run_all(cases, args.mirrors)
+        outcomes = run_all(cases, args.mirrors, args.source)
     except MissingCopy as error:
         print(f"recall: {error}", file=sys.stderr)
         return 2

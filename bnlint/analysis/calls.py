@@ -58,6 +58,9 @@ class CallGraph:
         # Functions handed to other code as values (`model_fn=model_fn`, `tf.map_fn(step, ...)`): they run
         # from places this module does not show.
         self.passed_as_value: set[FunctionInfo] = set()
+        # Calls of a method on a loop variable over objects of several classes (`for layer in layers:
+        # layer.create_layer(x)`): each class's method may run there.
+        self.possible: dict[CallSite, list[FunctionInfo]] = {}
         for site in syntax.calls:
             self._add(site)
 
@@ -79,7 +82,9 @@ class CallGraph:
             init = resolver.member_of_class(callee.cls, "__init__", bound=True)
             if isinstance(init, FunctionRef):
                 self._add_user_call(UserCall(site, init.function, arguments, 1, cls=callee.cls))
-        elif isinstance(callee, Instance) and not resolver.external_bases(callee.cls):
+        elif isinstance(func := site.node.func, cst.Attribute) and isinstance(func.value, cst.Name):
+            self._add_possible(site, func.value, func.attr.value)
+        if isinstance(callee, Instance) and not resolver.external_bases(callee.cls):
             # An object of our own class called like a function runs its __call__. A Keras layer's call() is not
             # followed: Keras fills `training` from the outer call when the caller leaves it out.
             method = resolver.member_of_class(callee.cls, "__call__", bound=True)
@@ -90,6 +95,15 @@ class CallGraph:
                 value = resolver.resolve(arg.value, site.scope, site.order)
                 if isinstance(value, FunctionRef):
                     self.passed_as_value.add(value.function)
+
+    def _add_possible(self, site: CallSite, receiver: cst.Name, method: str) -> None:
+        functions = []
+        for value in self._resolver.loop_candidates(receiver, site.scope, site.order):
+            found = self._resolver.attribute(value, method) if isinstance(value, Instance) else None
+            if isinstance(found, FunctionRef):
+                functions.append(found.function)
+        if functions:
+            self.possible[site] = list(dict.fromkeys(functions))
 
     def _add_user_call(self, call: UserCall) -> None:
         self.user_calls.append(call)

@@ -193,10 +193,24 @@ class ModuleFacts:
     ) -> frozenset[BatchNormKind]:
         found = self.batch_norm_at.get(site, frozenset())
         call = self.calls.user_call_at.get(site)
-        if call is not None:
-            owner = self.facts_for(call.function)
+        callees = [call.function] if call is not None else self.calls.possible.get(site) or self._callbacks(site)
+        for function in callees:
+            owner = self.facts_for(function)
             callee = kinds if owner is self else owner.batch_norm_kinds
-            found = found | callee.get(call.function, frozenset())
+            found = found | callee.get(function, frozenset())
+        return found
+
+    def _callbacks(self, site: CallSite) -> list[FunctionInfo]:
+        """Functions of the project handed to a framework call that runs them there (`tf.map_fn(step, ...)`,
+        `tf.while_loop(cond, body, ...)`): what they build, the call builds."""
+        if not isinstance(self.calls.callee.get(site), External):
+            return []
+        found = []
+        for arg in site.node.args:
+            if isinstance(arg.value, (cst.Name, cst.Attribute)):
+                value = self.resolver.resolve(arg.value, site.scope, site.order)
+                if isinstance(value, FunctionRef):
+                    found.append(value.function)
         return found
 
     def first_batch_norm(self, kind: BatchNormKind) -> cst.CSTNode | None:
@@ -343,15 +357,18 @@ class ModuleFacts:
             facts = self.project.facts(importer)
             if facts is not None:
                 reached |= facts.functions_run_outside_arg_scope
+        edges = [(call.site, call.function) for call in self.calls.user_calls] + [
+            (site, function) for site, functions in self.calls.possible.items() for function in functions
+        ]
         changed = True
         while changed:
             changed = False
-            for call in self.calls.user_calls:
-                if call.function in reached or self._may_supply_arguments(call.site):
+            for site, function in edges:
+                if function in reached or self._may_supply_arguments(site):
                     continue
-                caller = self.enclosing[call.site]
+                caller = self.enclosing[site]
                 if caller is None or caller in reached:
-                    reached.add(call.function)
+                    reached.add(function)
                     changed = True
         return frozenset(reached)
 

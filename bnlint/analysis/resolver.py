@@ -34,6 +34,8 @@ from bnlint.analysis.values import (
 )
 
 _LITERAL_NAMES = {"True": True, "False": False, "None": None}
+# Builtins that give the elements of a list in another order or container.
+_ORDER_BUILTINS = frozenset({"reversed", "list", "tuple", "sorted", "iter"})
 
 
 def literal_value(node: cst.BaseExpression) -> tuple[bool, object]:
@@ -253,7 +255,70 @@ class Resolver:
             return self._parameter_value(binding.function, binding.name)
         if kind is BindingKind.ASSIGN and binding.value is not None and not binding.unpacked:
             return self.resolve(binding.value, binding.scope, binding.order)
+        if isinstance(binding.node, (cst.For, cst.CompFor)) and isinstance(binding.node.target, cst.Name):
+            return self._element(binding.node.iter, binding.scope, binding.order, depth=0)
         return UNKNOWN
+
+    def _element(self, node: cst.BaseExpression, scope: Scope, order: int, depth: int) -> Value:
+        """What every element of a list a loop walks is (`for layer in layers: layer.create_layer(x)`), when the
+        list's elements, written out or appended, all agree (`layers.append(Conv2d(...))`)."""
+        values = self.elements(node, scope, order, depth)
+        return values[0] if values and all(value == values[0] for value in values) else UNKNOWN
+
+    def loop_candidates(self, name: cst.Name, scope: Scope, order: int | None) -> list[Value]:
+        """The elements a loop variable may be, one after another (`for layer in layers`); [] when unknown."""
+        bindings = self.lookup(name.value, scope, order)
+        if not bindings or not all(isinstance(binding.node, (cst.For, cst.CompFor)) for binding in bindings):
+            return []
+        found: list[Value] = []
+        for binding in bindings:  # `for layer in layers:` twice, once reversed
+            elements = self.elements(binding.node.iter, binding.scope, binding.order, depth=0)
+            if not elements:
+                return []
+            found += elements
+        return found
+
+    def elements(self, node: cst.BaseExpression, scope: Scope, order: int, depth: int) -> list[Value]:
+        """The values of a list's elements, written out or appended; [] when they cannot all be known."""
+        if depth > 4:
+            return []
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and len(node.args) == 1:
+            if node.func.value in _ORDER_BUILTINS and not self.lookup(node.func.value, scope, order):
+                return self.elements(node.args[0].value, scope, order, depth + 1)  # `reversed(layers)`
+            return []
+        if isinstance(node, (cst.List, cst.Tuple)):
+            return [self.resolve(element.value, scope, order) for element in node.elements]
+        if not isinstance(node, cst.Name):
+            return []
+        elements: list[cst.BaseExpression] = []
+        for binding in self.lookup(node.value, scope, order):
+            if self._none_parameter(binding):
+                continue  # `def __init__(self, layers=None)`, then `if layers is None: layers = [...]`
+            if binding.kind is not BindingKind.ASSIGN or not isinstance(binding.value, (cst.List, cst.Tuple)):
+                return []
+            elements += [element.value for element in binding.value.elements]
+            elements += self._appended(node.value, binding.scope)
+        return [self.resolve(element, scope, order) for element in elements]
+
+    @staticmethod
+    def _none_parameter(binding: Binding) -> bool:
+        if binding.kind is not BindingKind.PARAM or binding.function is None:
+            return False
+        param = binding.function.param(binding.name)
+        return param is not None and param.default is not None and literal_value(param.default) == (True, None)
+
+    def _appended(self, name: str, scope: Scope) -> list[cst.BaseExpression]:
+        return [
+            site.node.args[0].value
+            for site in self._syntax.calls
+            if site.scope is scope
+            and isinstance(site.node.func, cst.Attribute)
+            and site.node.func.attr.value == "append"
+            and isinstance(site.node.func.value, cst.Name)
+            and site.node.func.value.value == name
+            and len(site.node.args) == 1
+        ]
+
 
     def _parameter_value(self, function: FunctionInfo, name: str) -> Value:
         if function.cls is not None and not function.is_staticmethod and function.params[0].name == name:
