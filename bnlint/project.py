@@ -186,7 +186,10 @@ class Project:
         """
         if importer.root.name in _INSTALLED and name.split(".")[0] != importer.name.split(".")[0]:
             return None
-        for root in (importer.root, *self._sys_path_roots(importer.path), *self.roots):
+        # The module's own folder comes next: a script run directly (`python train.py` inside a package folder)
+        # imports its siblings by bare name, as Python 2 code did everywhere.
+        folders = (importer.root, importer.path.parent, *self._sys_path_roots(importer.path), *self.roots)
+        for root in dict.fromkeys(folders):
             path = self.find_module(root, name)
             if path is not None:
                 return path

@@ -50,7 +50,20 @@ class Evaluation:
             return False  # the call builds a train op itself (a model class whose constructor does)
         if function is None:
             return True  # a module-level call no loss depends on
-        return function not in functions and bool(self._calls.calls_of.get(function))
+        return function not in functions and self._called(function)
+
+    def _called(self, function: FunctionInfo) -> bool:
+        """Whether the program calls a function: here, or in a module that imports this one."""
+        if self._calls.calls_of.get(function):
+            return True
+        project, module = self._facts.project, self._facts.module
+        if project is None or module is None:
+            return False
+        for importer in project.importers_in_program(module.path):
+            facts = project.facts(importer)
+            if facts is not None and facts.calls.calls_of.get(function):
+                return True
+        return False
 
     def _trains_only_when(self, function: FunctionInfo | None, site: CallSite) -> bool:
         """The function builds its train ops only under a condition the call is not under (`if not

@@ -143,7 +143,8 @@ class TrainOps:
         )
 
     def _result_under_dependency(self, op: TrainOp) -> bool:
-        """`with tf.control_dependencies(update_ops): with tf.control_dependencies([train_op]): tf.no_op()`."""
+        """The op run through an op built under the dependency: `with tf.control_dependencies(update_ops):
+        train_op = tf.group(apply_op, ema_op)`, or a nested `with tf.control_dependencies([train_op]): tf.no_op()`."""
         for site in self._calls.callee:
             frames = self._contexts.frames(site.context.withs)
             covered = False
@@ -157,7 +158,17 @@ class TrainOps:
                     and self._results.uses_result(frame.call.args[0].value, op.site)
                 ):
                     return True
+            if covered and site is not op.site and self._groups_op(site, op):
+                return True
         return False
+
+    def _groups_op(self, site: CallSite, op: TrainOp) -> bool:
+        callee = self._calls.callee[site]
+        return (
+            isinstance(callee, External)
+            and callee.name in catalogue.GROUPING_CALLS
+            and any(self._results.uses_result(arg.value, op.site) for arg in site.node.args)
+        )
 
     def _caller_under_dependency(self, function: FunctionInfo | None, seen: set[FunctionInfo]) -> bool:
         """A helper that builds the train op for a caller who wraps the call in the dependency."""

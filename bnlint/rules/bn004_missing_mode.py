@@ -162,7 +162,9 @@ def _defaults_at_layers(rule: type[Rule], facts: ModuleFacts) -> Iterator[Findin
             continue
         if use.api.family is Family.KERAS:
             continue
-        if use.api.family is Family.SLIM and not facts.runs_outside_arg_scope(use.site):
+        if use.api.family is Family.SLIM and not (
+            facts.runs_outside_arg_scope(use.site) or _ignores_own_flag(facts, use.site)
+        ):
             continue
         reported.add(use.anchor)
         mode = use.api.default_mode
@@ -173,6 +175,12 @@ def _defaults_at_layers(rule: type[Rule], facts: ModuleFacts) -> Iterator[Findin
             f" pass the model's training flag",
             fix=_flag_fix(facts, use),
         )
+
+
+def _ignores_own_flag(facts: ModuleFacts, site: CallSite) -> bool:
+    """The function passes one of its parameters to the mode of its other batch norms, but not to this one."""
+    function = facts.enclosing.get(site)
+    return function is not None and bool(facts.mode_parameters(function))
 
 
 def _flag_fix(facts: ModuleFacts, use: BatchNormUse) -> Fix | None:
