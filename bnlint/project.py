@@ -33,7 +33,7 @@ _IMPORT = re.compile(
     re.MULTILINE,
 )
 # `sys.path.append('../')`, `sys.path.insert(0, "lib")`: a folder a script adds to the import path, written as a
-# literal relative to the folder it is run from (taken to be its own, as its imports assume).
+# literal relative to the folder it is run from.
 _SYS_PATH = re.compile(r"""sys\.path\.(?:append|insert)\(\s*(?:\d+\s*,\s*)?r?['"]([^'"\n]+)['"]\s*\)""")
 # How many Python files of an import root bnlint lists to find the modules that import a module (its callers);
 # a root holding more is a tree of unrelated code, not one program.
@@ -206,10 +206,16 @@ class Project:
 
     def _sys_path_roots(self, path: Path) -> tuple[Path, ...]:
         if path not in self._added_roots:
+            # Relative to the folder the script is run from: its own, or the repository's above it.
             text = self.text(path) or ""
-            folder = path.parent
+            folders = (path.parent, *path.parent.parents[:2])
             self._added_roots[path] = tuple(
-                dict.fromkeys(Path(os.path.normpath(folder / added)) for added in _SYS_PATH.findall(text))
+                dict.fromkeys(
+                    root
+                    for added in _SYS_PATH.findall(text)
+                    for folder in folders
+                    if _is_folder(root := Path(os.path.normpath(folder / added)))
+                )
             )
         return self._added_roots[path]
 
@@ -337,6 +343,13 @@ def _python_files(root: Path) -> tuple[Path, ...]:
         if len(found) > PROGRAM_FILES:
             return ()
     return tuple(found)
+
+
+def _is_folder(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False
 
 
 def _is_file(path: Path) -> bool:

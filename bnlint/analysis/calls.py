@@ -10,7 +10,7 @@ import libcst as cst
 from bnlint.analysis.arguments import ArgumentRef, Found, bind_arguments, call_arguments
 from bnlint.analysis.resolver import Resolver
 from bnlint.analysis.syntax import CallSite, ClassInfo, FunctionInfo, ModuleSyntax
-from bnlint.analysis.values import ClassRef, External, FunctionRef, Instance, Partial, Value
+from bnlint.analysis.values import AnyMember, ClassRef, External, FunctionRef, Instance, Partial, Value
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,8 @@ class CallGraph:
             init = resolver.member_of_class(callee.cls, "__init__", bound=True)
             if isinstance(init, FunctionRef):
                 self._add_user_call(UserCall(site, init.function, arguments, 1, cls=callee.cls))
+        elif isinstance(callee, AnyMember):
+            self.possible[site] = resolver.module_functions(callee.module)
         elif isinstance(func := site.node.func, cst.Attribute) and isinstance(func.value, cst.Name):
             self._add_possible(site, func.value, func.attr.value)
         if isinstance(callee, Instance) and not resolver.external_bases(callee.cls):

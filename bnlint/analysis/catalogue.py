@@ -271,6 +271,8 @@ COLLECTION_READERS = frozenset(
      "get_regularization_losses"}
 )
 REGULARIZATION_LOSSES_KEY = "tensorflow.GraphKeys.REGULARIZATION_LOSSES"
+# What a script makes its training switch with (fed True in training steps, False in evaluation).
+BOOL_PLACEHOLDERS = frozenset({"tensorflow.placeholder", "tensorflow.placeholder_with_default"})
 # Runners that call the script's `main` function when given no argument.
 APP_RUNNERS = frozenset({"tensorflow.app.run", "tensorflow.python.platform.app.run", "absl.app.run"})
 # Calls that load a trained model into the graph a script builds (besides any `.restore(...)` method).

@@ -102,6 +102,10 @@ class _Collector(cst.CSTVisitor):
         self._order += 1
         return self._order
 
+    def _branching(self) -> bool:
+        """Whether the code runs only under some condition (a loop body runs, as far as this goes, always)."""
+        return any(condition.kind is not ConditionKind.LOOP for condition in self._conditions)
+
     def _function(self) -> FunctionInfo | None:
         return self._scope.nearest_function
 
@@ -197,7 +201,7 @@ class _Collector(cst.CSTVisitor):
                 key=key,
                 value=value,
                 node=node,
-                conditional=bool(self._conditions),
+                conditional=self._branching(),
                 order=self._next_order(),
             )
         )
@@ -374,6 +378,11 @@ class _Collector(cst.CSTVisitor):
     def visit_For_body(self, node: cst.For) -> None:
         for name in _target_names(node.target):
             self._bind(name.value, BindingKind.OPAQUE, node)
+        # For a loop, `index` counts the `with` blocks open where it starts: those after it open on every pass.
+        self._conditions.append(Condition(ConditionKind.LOOP, node, None, True, len(self._withs)))
+
+    def leave_For_body(self, node: cst.For) -> None:
+        self._conditions.pop()
 
     def visit_ExceptHandler_body(self, node: cst.ExceptHandler) -> None:
         if node.name is not None and isinstance(node.name.name, cst.Name):
@@ -493,7 +502,7 @@ class _Collector(cst.CSTVisitor):
                     key=None,
                     value=None,
                     node=node,
-                    conditional=bool(self._conditions),
+                    conditional=self._branching(),
                     order=self._next_order(),
                 )
             )

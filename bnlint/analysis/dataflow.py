@@ -108,6 +108,33 @@ class ResultUses:
                 derived.add(name)
         return derived
 
+    def collected(self, name: str, scope: Scope) -> list[cst.BaseExpression]:
+        """What the scope puts into the object a name holds: `losses.append(loss)`, `losses[i] = loss`."""
+        found = [arg.value for call, receiver in self._collecting.get(scope, ()) if receiver == name for arg in call.node.args]
+        found += [item.value for item in self._items.get(scope, ()) if item.name == name and item.value is not None]
+        return found
+
+    def carried_names(self, site: CallSite) -> set[str]:
+        """Names whose value comes from the call's result in any order: what a loop carries from one pass to the
+        next (`drop[i] = dropout(hg[i])` before `ll[i] = block(drop[i])`, `sum_[i] = ll[i] + sum_[i - 1]` after)."""
+        events: list[tuple[str, cst.CSTNode]] = [
+            (binding.name, binding.value)
+            for bindings in site.scope.bindings.values()
+            for binding in bindings
+            if binding.value is not None and not binding.from_with
+        ]
+        events += [(receiver, arg) for call, receiver in self._collecting.get(site.scope, ()) for arg in call.node.args]
+        events += [(item.name, item.value) for item in self._items.get(site.scope, ()) if item.value is not None]
+        derived = set(self.derived_names(site))
+        changed = True
+        while changed:
+            changed = False
+            for name, value in events:
+                if name not in derived and self.parts.names(value) & derived:
+                    derived.add(name)
+                    changed = True
+        return derived
+
     def uses_result(self, node: cst.CSTNode, site: CallSite) -> bool:
         """Whether `node` contains the call itself or a name derived from its result."""
         return self.parts.contains(node, site.node) or bool(self.parts.names(node) & self.derived_names(site))

@@ -153,6 +153,7 @@ class Evaluation:
     def _sources_of_name(self, name: str, scope: Scope, order: int) -> list[tuple[cst.BaseExpression, Scope, int]]:
         sources = []
         for binding in self._resolver.lookup(name, scope, order):
+            sources += [(value, binding.scope, order) for value in self._facts.result_uses.collected(name, binding.scope)]
             if binding.kind is BindingKind.ASSIGN and binding.value is not None:
                 sources.append((binding.value, binding.scope, binding.order))
             elif binding.kind is BindingKind.PARAM and binding.function is not None:

@@ -68,6 +68,12 @@ class ModuleFacts:
         facts = self.project.facts(module.path) if self.project is not None else None
         return facts.resolver.module_flag(name) if facts is not None else DYNAMIC
 
+    def module_functions(self, module: ModuleRef) -> list[FunctionInfo]:
+        facts = self.project.facts(module.path) if self.project is not None else None
+        if facts is None:
+            return []
+        return [function for function in facts.syntax.functions if function.scope.parent is facts.syntax.scope]
+
     def resolver_for(self, scope: Scope) -> Resolver | None:
         owner = self.project.owner(scope) if self.project is not None else None
         return owner.resolver if owner is not None else None

@@ -18,6 +18,7 @@ from bnlint.analysis.syntax import Binding, BindingKind, ClassInfo, FunctionInfo
 from bnlint.analysis.values import (
     DYNAMIC,
     UNKNOWN,
+    AnyMember,
     CallResult,
     ClassRef,
     External,
@@ -71,6 +72,9 @@ class ModuleLinks(Protocol):
     def module_flag(self, module: ModuleRef, name: str) -> Flag:
         """The flag a module-level name of a project module gives."""
 
+    def module_functions(self, module: ModuleRef) -> list[FunctionInfo]:
+        """The functions a project module defines at its top level."""
+
 
 class Resolver:
     def __init__(self, syntax: ModuleSyntax, links: ModuleLinks | None = None) -> None:
@@ -82,6 +86,7 @@ class Resolver:
         self._values_in_progress: set[Binding] = set()
         self._flags_in_progress: set[Binding] = set()
         self._stars_in_progress: set[str] = set()
+        self._returns_in_progress: set[FunctionInfo] = set()
 
     def _for(self, scope: Scope) -> Resolver:
         """The resolver of the module that owns `scope`: a name is resolved in the module where it is written."""
@@ -403,7 +408,38 @@ class Resolver:
             return CallResult(callee.name, node, scope, call_order)
         if isinstance(callee, ClassRef):
             return Instance(callee.cls)
+        if isinstance(callee, FunctionRef):
+            return self._returned(callee.function)
+        if isinstance(node.func, cst.Name) and node.func.value == "getattr" and not self.lookup("getattr", scope, order):
+            return self._getattr(node, scope, order)
         return UNKNOWN
+
+    def _returned(self, function: FunctionInfo) -> Value:
+        """What a function of the project returns, where all its return statements agree (`return getattr(ops,
+        name)`, `return self.model`)."""
+        owner = self._for(function.scope)
+        if owner is not self:
+            return owner._returned(function)
+        if function in self._returns_in_progress or not function.returns:
+            return UNKNOWN
+        self._returns_in_progress.add(function)
+        try:
+            values = [self.resolve(value, function.scope) for value in function.returns]
+        finally:
+            self._returns_in_progress.discard(function)
+        return values[0] if all(value == values[0] for value in values) else UNKNOWN
+
+    def _getattr(self, node: cst.Call, scope: Scope, order: int | None) -> Value:
+        if len(node.args) != 2 or any(arg.star or arg.keyword for arg in node.args):
+            return UNKNOWN
+        target = self.resolve(node.args[0].value, scope, order)
+        is_literal, name = literal_value(node.args[1].value)
+        if is_literal:
+            return self.attribute(target, name) if isinstance(name, str) else UNKNOWN
+        return AnyMember(target) if isinstance(target, ModuleRef) else UNKNOWN
+
+    def module_functions(self, module: ModuleRef) -> list[FunctionInfo]:
+        return self._links.module_functions(module) if self._links is not None else []
 
     # -- flags -----------------------------------------------------------------------------------------------
 

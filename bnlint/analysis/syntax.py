@@ -136,6 +136,7 @@ class ConditionKind(enum.Enum):
     IF = "if"  # an `if` statement, an `elif`, or the statements after `if test: return`
     IF_EXP = "if_exp"  # `a if test else b`
     CALL_ARGUMENT = "call_argument"  # a lambda passed to a call; `tf.cond` makes it a branch
+    LOOP = "loop"  # the body of a `for` loop (`test` is None, `index` the `with` blocks open outside it)
 
 
 @dataclass(frozen=True)

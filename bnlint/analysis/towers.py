@@ -14,7 +14,7 @@ from bnlint.analysis.arguments import UNKNOWABLE, ArgumentRef, find_argument, fo
 from bnlint.analysis.calls import CallGraph, UserCall
 from bnlint.analysis.contexts import FrameKind
 from bnlint.analysis.resolver import literal_value
-from bnlint.analysis.syntax import BindingKind, CallSite, FunctionInfo
+from bnlint.analysis.syntax import BindingKind, CallSite, Condition, ConditionKind, FunctionInfo
 from bnlint.analysis.values import DYNAMIC, External, Flag, Literal, Parameter
 
 if TYPE_CHECKING:
@@ -204,6 +204,8 @@ class TowerPair:
     second: UserCall
     # The calls pass different batch-norm modes: the classic training tower / validation tower pair.
     modes_differ: bool
+    # One call in a loop that builds a tower on every pass (`first` is `second`): per-GPU towers.
+    in_loop: bool = False
 
 
 class TowerPairs:
@@ -239,7 +241,63 @@ class TowerPairs:
                     if pair is not None:
                         pairs.append(pair)
                         break
+        pairs += [
+            TowerPair(call, call, modes_differ=False, in_loop=True)
+            for group in groups.values()
+            for call in group
+            if self._tower_per_pass(call)
+        ]
         return pairs
+
+    def _tower_per_pass(self, call: UserCall) -> bool:
+        """A builder called once in a `for` loop over data splits (`infer(images[i])`), which builds a new tower on
+        every pass: unless the towers share variables, every one after the first trains its own."""
+        loops = [condition for condition in call.site.context.conditions if condition.kind is ConditionKind.LOOP]
+        if not loops:
+            return False
+        loop = loops[-1]
+        assert isinstance(loop.owner, cst.For)
+        targets = {name.value for name in _loop_names(loop.owner.target)}
+        if not self._indexes_by(call, targets) or self._reused(call, self._flows.parameter_flags(call)):
+            return False
+        frames = self._contexts.frames(call.site.context.withs)
+        if any(
+            frame.kind is FrameKind.VARIABLE_SCOPE and frame.arguments and self._uses(frame.arguments[0], targets)
+            for frame in frames[loop.index :]
+        ):
+            return False  # a scope named anew on each pass (`'tower_%d' % i`): no variable name is shared
+        return not self._reuses_later_passes(call.site, loop)
+
+    def _uses(self, argument: ArgumentRef, names: set[str]) -> bool:
+        return not self._results.parts.names(argument.value).isdisjoint(names)
+
+    def _indexes_by(self, call: UserCall, targets: set[str]) -> bool:
+        """The call gets the loop's data (`images[i]`), and uses the loop variable for nothing else."""
+        indexed = False
+        carried = self._results.carried_names(call.site)
+        for argument in call.arguments:
+            parts = self._results.parts.of(argument.value)
+            if parts.names & carried:
+                return False  # a stack of blocks, each pass on the last one's output
+            if not parts.names & targets:
+                continue
+            value = argument.value
+            if not (isinstance(value, cst.Subscript) and self._results.parts.names(value.value).isdisjoint(targets)):
+                return False
+            indexed = True
+        return indexed
+
+    def _reuses_later_passes(self, site: CallSite, loop: Condition) -> bool:
+        """`scope.reuse_variables()` in the loop, in a variable scope opened outside it (one opened on each pass
+        is left, and its reuse forgotten, at the end of the pass)."""
+        for other in self._sites_of.get(self._enclosing[site], ()):
+            if not is_reuse_variables(other) or loop not in other.context.conditions:
+                continue
+            frames = self._contexts.frames(other.context.withs)
+            scopes = [index for index, frame in enumerate(frames) if frame.kind is FrameKind.VARIABLE_SCOPE]
+            if not scopes or scopes[-1] < loop.index:
+                return True
+        return False
 
     def _unshared(self, first: UserCall, second: UserCall) -> TowerPair | None:
         if self._chained(first.site, second.site):
@@ -364,6 +422,14 @@ class TowerPairs:
             for frame in self._contexts.frames(site.context.withs)
             if frame.kind is FrameKind.VARIABLE_SCOPE
         )
+
+
+def _loop_names(target: cst.BaseExpression) -> list[cst.Name]:
+    if isinstance(target, cst.Name):
+        return [target]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return [name for element in target.elements for name in _loop_names(element.value)]
+    return []
 
 
 def _receiver(call: UserCall) -> cst.BaseExpression | None:

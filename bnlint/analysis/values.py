@@ -33,6 +33,13 @@ class ModuleRef:
 
 
 @dataclass(frozen=True)
+class AnyMember:
+    """`getattr(module, name)` with a name known only at run time: any function of that module of the project."""
+
+    module: ModuleRef
+
+
+@dataclass(frozen=True)
 class FunctionRef:
     function: FunctionInfo
     # Reached through an instance or `self`: the call fills the first parameter implicitly.
@@ -98,6 +105,7 @@ Value = (
     Unknown
     | External
     | ModuleRef
+    | AnyMember
     | FunctionRef
     | ClassRef
     | Instance

@@ -7,10 +7,13 @@ import libcst as cst
 from bnlint.analysis.arguments import ArgumentRef
 from bnlint.analysis.batchnorm import BatchNormUse, ModeArgument, Origin
 from bnlint.analysis.calls import UserCall
+from bnlint.analysis import catalogue
 from bnlint.analysis.catalogue import Mode
 from bnlint.analysis.facts import ModuleFacts
 from bnlint.analysis.flow import Reach
-from bnlint.analysis.values import Literal
+from bnlint.analysis.syntax import CallSite
+from bnlint.analysis.values import CallResult, Literal
+from bnlint.rules.bn004_missing_mode import TRAINING_FLAG_NAMES
 from bnlint.rules.base import Finding, Rule
 
 
@@ -172,7 +175,10 @@ def _literals_against_the_graph(rule: type[Rule], facts: ModuleFacts) -> Iterato
             if not isinstance(flag, Literal):
                 continue
             mode = _selected_mode(facts, call, reaches, flag)
-            if mode is Mode.TRAINING and facts.in_evaluation(call.site):
+            switch = _unused_switch(facts, call.site)
+            if mode is not None and switch is not None:
+                where = f"its graph while the mode placeholder {switch} is never passed to it"
+            elif mode is Mode.TRAINING and facts.in_evaluation(call.site):
                 where = "an evaluation graph (no train op learns from it)"
             elif mode is Mode.INFERENCE and facts.in_training(call.site):
                 where = "the graph the train op learns from"
@@ -186,6 +192,25 @@ def _literals_against_the_graph(rule: type[Rule], facts: ModuleFacts) -> Iterato
                 f"{call.label}() builds {where} with {keyword}={flag.value!r}, which puts batch norm in"
                 f" {mode.value} mode; pass {not flag.value!r} or the model's training flag",
             )
+
+
+def _unused_switch(facts: ModuleFacts, site: CallSite) -> str | None:
+    """A bool placeholder named as the training flag, made where the call is and passed to no call: the code
+    meant to switch the mode at run time (feeding it True and False), but the literal decides instead."""
+    for name in TRAINING_FLAG_NAMES:
+        bindings = facts.resolver.lookup(name, site.scope, site.order)
+        if len(bindings) != 1 or bindings[0].value is None:
+            continue
+        value = facts.resolver.resolve(bindings[0].value, bindings[0].scope, bindings[0].order)
+        if isinstance(value, CallResult) and value.api in catalogue.BOOL_PLACEHOLDERS and not _passed(facts, name):
+            return name
+    return None
+
+
+def _passed(facts: ModuleFacts, name: str) -> bool:
+    return any(
+        isinstance(arg.value, cst.Name) and arg.value.value == name for site in facts.syntax.calls for arg in site.node.args
+    )
 
 
 def _selected_mode(facts: ModuleFacts, call: UserCall, reaches: list[Reach], flag: Literal) -> Mode | None:

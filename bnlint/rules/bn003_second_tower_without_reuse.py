@@ -127,6 +127,15 @@ class SecondTowerWithoutReuse(Rule):
     @classmethod
     def check(cls, facts: ModuleFacts) -> Iterator[Finding]:
         for pair in facts.tower_pairs:
+            if pair.in_loop:
+                yield cls.finding(
+                    pair.second.site.node,
+                    pair.second.site,
+                    f"{pair.second.label}() builds a tower on every pass of the loop without reusing the variables"
+                    " of the first: every later tower runs its own, untrained weights; reuse them after the first"
+                    " pass (reuse=(i > 0), tf.AUTO_REUSE)",
+                )
+                continue
             yield cls.finding(
                 pair.second.site.node,
                 pair.second.site,
