@@ -1,0 +1,81 @@
+"""The recall set of real bugs (benchmarks/recall/manifest.toml): its form always, its targets where the repositories'
+git copies are at hand (see docs/recall.md)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from bnlint.rules import RULES_BY_CODE
+from support import ROOT
+
+_SPEC = importlib.util.spec_from_file_location("recall", ROOT / "benchmarks" / "recall.py")
+assert _SPEC is not None and _SPEC.loader is not None
+recall = importlib.util.module_from_spec(_SPEC)
+sys.modules["recall"] = recall  # its dataclasses look their module up by name
+_SPEC.loader.exec_module(recall)
+
+CASES = recall.load()
+MIRRORS = Path(os.environ.get("BNLINT_RECALL_MIRRORS", str(recall.DEFAULT_MIRRORS)))
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+
+
+def test_the_set_is_as_large_as_the_issue_asks():
+    buggy_files = {(case.id, expect.path) for case in CASES for expect in case.expect if expect.version == "buggy"}
+    assert len({case.repository for case in CASES}) >= 25
+    assert len(buggy_files) >= 40
+
+
+def test_every_case_has_provenance_and_judged_expectations():
+    assert len({case.id for case in CASES}) == len(CASES), "case ids must be unique"
+    for case in CASES:
+        assert case.evidence in ("fix commit", "maintainer answer"), case.id
+        assert _SHA.match(case.buggy), case.id
+        assert case.fix == "" or _SHA.match(case.fix), case.id
+        assert case.url.startswith("https://github.com/"), case.id
+        assert case.files and case.bug.strip(), case.id
+        assert any(expect.version == "buggy" for expect in case.expect), f"{case.id}: no bug in the buggy version"
+        for entry in (*case.expect, *case.reviewed):
+            assert entry.version in case.versions, f"{case.id}: {entry}"
+            assert entry.path in case.files, f"{case.id}: {entry.path} is not among the files checked"
+            assert entry.code in RULES_BY_CODE and entry.line > 0 and entry.why.strip(), f"{case.id}: {entry}"
+
+
+def _mirrors_missing() -> list[str]:
+    missing = []
+    for case in CASES:
+        try:
+            recall.git_dir(MIRRORS, case.repository)
+        except recall.MissingCopy:
+            missing.append(case.repository)
+    return missing
+
+
+@pytest.mark.realcode
+def test_recall_on_real_bugs_and_every_false_alarm_reviewed():
+    missing = _mirrors_missing()
+    if missing:
+        pytest.skip(f"no git copies of {len(missing)} recall repositories under {MIRRORS} (docs/recall.md)")
+    outcomes = recall.run_all(CASES, MIRRORS)
+    assert not [outcome.errors for outcome in outcomes if outcome.errors], "bnlint could not analyse a file"
+    found = sum(len(outcome.found) for outcome in outcomes)
+    bugs = found + sum(len(outcome.missed) for outcome in outcomes)
+    assert found / bugs >= 0.85, recall.report(outcomes)
+    unreviewed = [
+        (outcome.case.id, outcome.version, alarm["path"], alarm["line"], alarm["code"])
+        for outcome in outcomes
+        for alarm in outcome.false_alarms
+        if not any(
+            entry.version == outcome.version
+            and entry.path == alarm["path"]
+            and entry.code == alarm["code"]
+            and alarm["line"] <= entry.line <= alarm["end_line"]
+            for entry in outcome.case.reviewed
+        )
+    ]
+    assert not unreviewed, "false alarms on real code: fix bnlint, or review them in the manifest"
