@@ -173,6 +173,12 @@ class _Finder:
         params = find_argument(arguments, "normalizer_params", None)
         if params is None:
             params = arg_scope_argument(frames, layer, "normalizer_params")
+        return self._normalizer_use(site, normalizer, params, frames)
+
+    def _normalizer_use(
+        self, site: CallSite, normalizer: ArgumentRef, params: Found, frames: Sequence[Frame]
+    ) -> BatchNormUse:
+        """slim batch norm asked for by `normalizer_fn=`, configured by `normalizer_params` and the arg scopes."""
         api = catalogue.SLIM_BATCH_NORM
         mode = self._mode(self._normalizer_setting(params, frames, api.mode_param), api.mode_param, Origin.ARG_SCOPE)
         updates = self._updates(self._normalizer_setting(params, frames, catalogue.SLIM_UPDATES_COLLECTIONS[0]))
@@ -207,12 +213,7 @@ class _Finder:
         if self._resolver.qualified_name(normalizer.value, normalizer.scope, normalizer.order) != "slim.batch_norm":
             return None
         frames = [*self._contexts.frames(site.context.withs), frame]
-        params = arg_scope_argument(frames, layer, "normalizer_params")
-        api = catalogue.SLIM_BATCH_NORM
-        mode = self._mode(self._normalizer_setting(params, frames, api.mode_param), api.mode_param, Origin.ARG_SCOPE)
-        updates = self._updates(self._normalizer_setting(params, frames, catalogue.SLIM_UPDATES_COLLECTIONS[0]))
-        custom = _is_set(self._normalizer_setting(params, frames, catalogue.SLIM_VARIABLES_COLLECTIONS[0]))
-        return BatchNormUse(api, site, normalizer.arg, mode, updates, custom)
+        return self._normalizer_use(site, normalizer, arg_scope_argument(frames, layer, "normalizer_params"), frames)
 
     def _normalizer_setting(self, params: Found, frames: Sequence[Frame], key: str) -> _Entry | Found:
         if isinstance(params, ArgumentRef):

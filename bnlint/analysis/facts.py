@@ -13,7 +13,7 @@ from bnlint.analysis.arguments import ArgumentRef, find_argument
 from bnlint.analysis.batchnorm import BatchNormKind, BatchNormUse, ModeArgument, find_batch_norm_uses
 from bnlint.analysis.calls import CallGraph
 from bnlint.analysis.checkpoints import Checkpoints
-from bnlint.analysis.contexts import Contexts, FrameKind
+from bnlint.analysis.contexts import Contexts, Frame, FrameKind
 from bnlint.analysis.dataflow import ExpressionParts, ResultUses
 from bnlint.analysis.evaluation import Evaluation
 from bnlint.analysis.fixpoint import FixpointCache
@@ -402,9 +402,20 @@ class ModuleFacts:
         return function is None or function in self.functions_run_outside_arg_scope
 
     def _may_supply_arguments(self, site: CallSite) -> bool:
+        """An arg scope around the call that may give batch norm its mode (not `arg_scope([slim.conv2d],
+        padding='SAME')`), or a context manager bnlint cannot see into."""
         return any(
-            frame.kind in (FrameKind.ARG_SCOPE, FrameKind.UNKNOWN) for frame in self.contexts.frames(site.context.withs)
+            frame.kind is FrameKind.UNKNOWN or (frame.kind is FrameKind.ARG_SCOPE and _may_set_batch_norm(frame))
+            for frame in self.contexts.frames(site.context.withs)
         )
+
+
+def _may_set_batch_norm(frame: Frame) -> bool:
+    if frame.ops is None or frame.star_keywords or "slim.batch_norm" in frame.ops:
+        return True
+    return bool(frame.ops & catalogue.SLIM_NORMALIZED_LAYERS) and not frame.keywords.keys().isdisjoint(
+        {"normalizer_fn", "normalizer_params"}
+    )
 
 
 def _order(site: CallSite) -> int:

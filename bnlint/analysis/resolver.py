@@ -190,20 +190,8 @@ class Resolver:
 
     def attribute_names(self, cls: ClassInfo) -> set[str]:
         """The attributes the methods of a class and of its project base classes assign on `self`."""
-        names: set[str] = set()
-        seen: set[ClassInfo] = set()
-        pending = [cls]
-        while pending:
-            current = pending.pop()
-            if current in seen:
-                continue
-            seen.add(current)
-            names.update(current.attributes)
-            for base in current.node.bases:
-                parent = self.resolve(base.value, current.scope.parent or current.scope)
-                if isinstance(parent, ClassRef):
-                    pending.append(parent.cls)
-        return names
+        classes, _ = self._ancestry(cls)
+        return {name for current in classes for name in current.attributes}
 
     def name_candidates(self, node: cst.Name, scope: Scope, order: int | None = None) -> list[Value]:
         """What each binding a use of a name may see gives, where the bindings disagree (`opt = wrap(opt)`)."""
@@ -376,21 +364,25 @@ class Resolver:
 
     def external_bases(self, cls: ClassInfo) -> set[str]:
         """The framework classes among a class's ancestors (`tensorflow.test.TestCase`, `keras.layers.Layer`)."""
-        found: set[str] = set()
-        seen: set[ClassInfo] = set()
+        return self._ancestry(cls)[1]
+
+    def _ancestry(self, cls: ClassInfo) -> tuple[list[ClassInfo], set[str]]:
+        """A class and its ancestors of the project, and the framework classes among its ancestors."""
+        classes: list[ClassInfo] = []
+        external: set[str] = set()
         pending = [cls]
         while pending:
             current = pending.pop()
-            if current in seen:
+            if current in classes:
                 continue
-            seen.add(current)
+            classes.append(current)
             for base in current.node.bases:
                 value = self.resolve(base.value, current.scope.parent or current.scope)
                 if isinstance(value, External):
-                    found.add(value.name)
+                    external.add(value.name)
                 elif isinstance(value, ClassRef):
                     pending.append(value.cls)
-        return found
+        return classes, external
 
     def _call_result(self, node: cst.Call, scope: Scope, order: int | None) -> Value:
         callee = self.resolve(node.func, scope, order)

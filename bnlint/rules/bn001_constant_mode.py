@@ -38,7 +38,11 @@ class ConstantBatchNormMode(Rule):
       such as `mode == tf.estimator.ModeKeys.TRAIN`, a command-line flag or an attribute (`FLAGS.is_training`,
       `self.is_training`).
     - A literal passed to a function of your own (`model(images, is_training=True)` in a training script and
-      `False` in an evaluation script): the literal selects the graph that script builds.
+      `False` in an evaluation script): the literal selects the graph that script builds. It is reported where it
+      selects the wrong one: `True` in an evaluation graph (a tower no train op's loss depends on, a script that
+      only restores a model, code whose train op is built only under a condition such as `if not
+      self.forward_only`), `False` in the graph a train op learns from, or either one while the script's mode
+      placeholder (`is_training = tf.placeholder(tf.bool)`, fed True and False) is passed to nothing.
     - Opposite literals in the two branches of a condition on the mode (`if is_training: ... training=True
       else: ... training=False`, the same with `tf.cond` or a conditional expression), or two layers built with
       opposite literals (the second sharing the first's variables) whose results a `tf.cond` on the mode picks

@@ -17,7 +17,11 @@ class TrainOpWithoutUpdateOps(Rule):
     Checks for `optimizer.minimize(...)` and `optimizer.apply_gradients(...)` of a `tf.train` (or
     `tf.compat.v1.train`, `tf.contrib.opt`) optimizer built outside
     `tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS))`, in a module that builds `tf.layers`,
-    `tf.contrib.layers` or tf-slim batch norm that puts its moving-average updates in that collection.
+    `tf.contrib.layers` or tf-slim batch norm that puts its moving-average updates in that collection: itself,
+    through functions and objects of any module of the project (another method of the same class, a function run
+    by `tf.map_fn`, an arg scope such as `slim.arg_scope([slim.conv2d], normalizer_fn=slim.batch_norm)` around
+    calls of layer helpers, names brought by `from utils import *`). Optimizers rebound through wrappers
+    (`opt = hvd.DistributedOptimizer(opt)`, `tf.train.SyncReplicasOptimizer(opt, ...)`) still build the train op.
 
     ## Why is this bad?
     These batch-norm layers do not update their moving mean and variance as a side effect of the forward pass:
@@ -29,8 +33,10 @@ class TrainOpWithoutUpdateOps(Rule):
     - The optimizer call inside `with tf.control_dependencies(update_ops):`, the collection read inline or held
       in a variable; also `compute_gradients` (or the loss) inside the block with `apply_gradients` outside it,
       since the gradient ops then carry the dependency.
-    - `train_op = tf.group(train_op, *update_ops)`, `tf.group([train_op, update_ops])`, and
-      `sess.run([train_op, update_ops], ...)`.
+    - `train_op = tf.group(train_op, *update_ops)`, `tf.group([train_op, update_ops])`,
+      `sess.run([train_op, update_ops], ...)`, and `tf.group(train_op, ema_op)` built under the dependency.
+    - The update ops made a dependency of the loss: `loss = tf.identity(loss)` under the dependency, or slim's
+      `control_flow_ops.with_dependencies([tf.group(*update_ops)], loss)`.
     - `updates_collections=None` on the batch-norm layer (directly, in `normalizer_params` or through
       `slim.arg_scope`): the updates then run in place.
     - `slim.learning.create_train_op`, `tf.contrib.training.create_train_op` and `tf.contrib.layers.optimize_loss`,

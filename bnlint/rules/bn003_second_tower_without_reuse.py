@@ -14,7 +14,12 @@ class SecondTowerWithoutReuse(Rule):
     graph, once for training and once for evaluation, where the second call does not reuse the variables of the
     first. A second call counts as a second tower when it switches the training flag (or another boolean
     argument), or, for a function, when it runs the same settings on an input of its own (another placeholder,
-    another dataset). The finding is on the second call.
+    another dataset) and builds batch norm. A single call in a `for` loop over data splits (`infer(images[i])`,
+    the per-GPU towers of data-parallel training) builds a tower on every pass: it is reported when nothing makes
+    the later passes reuse the first one's variables (a `reuse=(i > 0)` flag, or `reuse_variables()` in a scope
+    opened outside the loop; one opened inside the loop forgets it at the end of each pass). The finding is on
+    the second call. Reuse passed through `**kwargs` is decided at each call: a builder that forwards its
+    `**kwargs` to `tf.layers.conv2d(*args, **kwargs)` reuses where a call passes `reuse=`, not elsewhere.
 
     ## Why is this bad?
     Without reuse, the second call creates a second set of weights and batch-norm statistics. The optimizer
@@ -28,12 +33,14 @@ class SecondTowerWithoutReuse(Rule):
     - `scope.reuse_variables()` or `tf.get_variable_scope().reuse_variables()` between the calls.
     - `tf.make_template`; calls in different `tf.Graph().as_default()` blocks or after `tf.reset_default_graph()`;
       calls in opposite branches of an `if`; calls in different functions.
-    - Layers stacked on each other (`x = block(x)`), the same helper called with different settings
+    - Layers stacked on each other (`x = block(x)`, also through lists: `hg[i] = block(sum_[i - 1])`), the same helper called with different settings
       (`conv(x, 64)`, `conv(x, 128)`, `name="q"` / `name="k"`), or applied to slices of one tensor (parallel
       heads): those are different layers, not towers.
     - Deliberately separate networks: calls on the same arguments (a target network, an EMA copy), or under
       different variable-scope names, that do not switch the training flag; two objects of one class that do not
-      switch it either (layers, models).
+      switch it either (layers, models), and calls through two different objects (`self.g_bn0(h)`,
+      `self.g_bn1(h)`); variable helpers without batch norm called twice without a switch.
+    - A loop whose variable scope is named anew on each pass (`tf.variable_scope('tower_%d' % i)`).
     - Functions that build in a graph of their own (`with tf.Graph().as_default():` inside the function).
     - Functions whose only variables are `tf.Variable` (`weight_variable(shape)` helpers): one fresh variable per
       call is their purpose, and variable scopes cannot share them.
@@ -127,20 +134,19 @@ class SecondTowerWithoutReuse(Rule):
     @classmethod
     def check(cls, facts: ModuleFacts) -> Iterator[Finding]:
         for pair in facts.tower_pairs:
+            label = pair.second.label
             if pair.in_loop:
-                yield cls.finding(
-                    pair.second.site.node,
-                    pair.second.site,
-                    f"{pair.second.label}() builds a tower on every pass of the loop without reusing the variables"
-                    " of the first: every later tower runs its own, untrained weights; reuse them after the first"
-                    " pass (reuse=(i > 0), tf.AUTO_REUSE)",
+                message = (
+                    f"{label}() builds a tower on every pass of the loop without reusing the variables of the first:"
+                    " every later tower runs its own, untrained weights; reuse them after the first pass"
+                    " (reuse=(i > 0), tf.AUTO_REUSE)"
                 )
-                continue
-            yield cls.finding(
-                pair.second.site.node,
-                pair.second.site,
-                f"{pair.second.label}() builds a second tower without reusing the variables of the first"
-                " (line {0}): this tower runs fresh, untrained weights; open it under"
-                " tf.variable_scope(..., reuse=True) or tf.AUTO_REUSE",
-                related=((pair.first.site.node, f"first {pair.first.label}() tower"),),
-            )
+                related = ()
+            else:
+                message = (
+                    f"{label}() builds a second tower without reusing the variables of the first (line {{0}}): this"
+                    " tower runs fresh, untrained weights; open it under tf.variable_scope(..., reuse=True) or"
+                    " tf.AUTO_REUSE"
+                )
+                related = ((pair.first.site.node, f"first {pair.first.label}() tower"),)
+            yield cls.finding(pair.second.site.node, pair.second.site, message, related=related)

@@ -35,7 +35,11 @@ class MissingBatchNormMode(Rule):
     reaches the batch-norm mode (through any number of wrappers, by position or keyword, through `*args` /
     `**kwargs` forwarding and `normalizer_params`, in methods, closures, lambdas, `functools.partial`, attributes
     set from a constructor parameter, and across the modules of the project) and has a literal default such as
-    `train_flag=None`, a call that omits it is reported.
+    `train_flag=None`, a call that omits it is reported where the default is wrong: an inference default where the
+    graph may train; a training default (`__call__(self, x, train=True)`) in an evaluation graph (a tower no train
+    op's loss depends on, such as a GAN's sampler or a validation tower, or a script that only restores a model),
+    or where the code at hand holds the model's training flag (a parameter, or an attribute such as
+    `self.is_training`) and leaves it out.
 
     ## Why is this bad?
     `tf.layers` defaults to `training=False`: the layer normalizes with moving averages that are never updated, so
@@ -49,15 +53,22 @@ class MissingBatchNormMode(Rule):
     - The flag passed explicitly, by keyword or position, to the layer or to every wrapper call.
     - `slim.arg_scope([slim.batch_norm], is_training=...)` around the layers, in the same function or around the
       call of the function that builds them.
-    - tf-slim code that this module never calls (a library of networks): its callers may wrap it in an arg scope.
+    - tf-slim code that no module of the program calls (a library of networks): its callers may wrap it in an arg
+      scope. The program is the Python files under the module's import root (and the scripts beside it); a call
+      from any of them, outside an arg scope, makes the code run in the default mode.
     - Wrapper calls where the batch norm is switched off (`conv(x, 32)` with `with_bn=False` by default), or where
       the switch is not known from the source.
+    - A wrapper's training default left out where the graph trains and no flag is at hand: a GAN's discriminator
+      called as `self.d_bn1(h)`, whose graph only ever trains.
     - Keras `BatchNormalization` without `training=`: it follows the Keras learning phase.
 
     ## Known problems
     A wrapper whose batch norm sits behind a condition the call does not decide is not reported, and neither is a
-    call that passes `*args` / `**kwargs` that may hold the flag. tf-slim code reached only from other modules is
-    treated as a library (its callers may open the arg scope).
+    call that passes on `*args` / `**kwargs` of its own whose content no call shows. Objects reached only through
+    `functools.partial` presets in a list a function returns, classes chosen by name at run time
+    (`getattr(module, FLAGS.model)`), modules imported with `importlib`, and layers a project decorator wraps are
+    not followed. Whether a graph trains is told from the train ops of the same module and the losses they are
+    built from; a loss read from a collection (`tf.losses.get_total_loss()`) is not followed back.
 
     ## Fix safety
     `bnlint check --fix` passes the enclosing function's training-flag parameter to a

@@ -19,7 +19,7 @@ class CheckpointDropsMovingStatistics(Rule):
     """
     ## What it does
     Checks for `tf.train.Saver(var_list=tf.trainable_variables())` (also `tf.compat.v1`, positional, a name bound
-    to the list, a comprehension, `filter` or dict over it, `+ [global_step]`, or
+    to the list, a comprehension, `filter` or dict over it, `+ [global_step]` or `+ [self.global_step]`, or
     `tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES)`) in a module that builds batch norm, itself or through
     the functions it calls.
 
