@@ -15,7 +15,7 @@ from bnlint.analysis.catalogue import BatchNormApi, Family
 from bnlint.analysis.contexts import Contexts, Frame, FrameKind
 from bnlint.analysis.resolver import Resolver, literal_value
 from bnlint.analysis.syntax import CallSite, ModuleSyntax, Scope, WithFrame
-from bnlint.analysis.values import CallResult, External, Flag, Literal
+from bnlint.analysis.values import CallResult, External, Flag, FunctionRef, Literal
 
 
 class Origin(enum.Enum):
@@ -278,6 +278,18 @@ class _Finder:
             if changed is not None:
                 return changed
             return self._dict_entry(binding.value, binding.scope, binding.order, key, depth + 1)
+        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name):
+            # `self.batch_norm_params`, set in a method of the class or of a base class.
+            cls = self._resolver.self_class(node.value.value, scope, order)
+            bindings = self._resolver.attribute_bindings(cls, node.attr.value) if cls is not None else []
+            if len(bindings) == 1 and bindings[0].value is not None and not bindings[0].unpacked:
+                return self._dict_entry(bindings[0].value, bindings[0].scope, bindings[0].order, key, depth + 1)
+        if isinstance(node, cst.Call):
+            # `bn_params(is_training)` of any module of the project, returning the dict.
+            callee = self._resolver.resolve(node.func, scope, order)
+            if isinstance(callee, FunctionRef) and len(callee.function.returns) == 1:
+                function = callee.function
+                return self._dict_entry(function.returns[0], function.scope, 1 << 62, key, depth + 1)
         return UNKNOWABLE
 
     def _literal_dict_entry(self, node: cst.Dict, scope: Scope, order: int, key: str) -> _Entry | Found:

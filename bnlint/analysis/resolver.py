@@ -188,6 +188,11 @@ class Resolver:
             return None
         return function.cls
 
+    def attribute_bindings(self, cls: ClassInfo, name: str) -> list[Binding]:
+        """The assignments of `self.<name>` in the methods of a class, else of its nearest project base class."""
+        classes, _ = self._ancestry(cls)
+        return next((current.attributes[name] for current in classes if name in current.attributes), [])
+
     def attribute_names(self, cls: ClassInfo) -> set[str]:
         """The attributes the methods of a class and of its project base classes assign on `self`."""
         classes, _ = self._ancestry(cls)
