@@ -209,14 +209,17 @@ class ModuleFacts:
     def _callbacks(self, site: CallSite) -> list[FunctionInfo]:
         """Functions of the project handed to a framework call that runs them there (`tf.map_fn(step, ...)`,
         `tf.while_loop(cond, body, ...)`): what they build, the call builds."""
-        if not isinstance(self.calls.callee.get(site), External):
-            return []
-        found = []
-        for arg in site.node.args:
-            if isinstance(arg.value, (cst.Name, cst.Attribute)):
-                value = self.resolver.resolve(arg.value, site.scope, site.order)
-                if isinstance(value, FunctionRef):
-                    found.append(value.function)
+        return self._callbacks_at.get(site, [])
+
+    @cached_property
+    def _callbacks_at(self) -> dict[CallSite, list[FunctionInfo]]:
+        found: dict[CallSite, list[FunctionInfo]] = {}
+        for call in self.calls.api_calls:
+            for arg in call.site.node.args:
+                if isinstance(arg.value, (cst.Name, cst.Attribute)):
+                    value = self.resolver.resolve(arg.value, call.site.scope, call.site.order)
+                    if isinstance(value, FunctionRef):
+                        found.setdefault(call.site, []).append(value.function)
         return found
 
     def first_batch_norm(self, kind: BatchNormKind) -> cst.CSTNode | None:

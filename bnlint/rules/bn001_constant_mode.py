@@ -170,6 +170,7 @@ def _literals_against_the_graph(rule: type[Rule], facts: ModuleFacts) -> Iterato
     (a tower no train op learns from, a script that only restores a model) and `False` in the graph the train op
     learns from select the wrong one."""
     reported: set[cst.CSTNode] = set()
+    passed: set[str] | None = None  # the names passed as arguments anywhere in the module, found once
     for (function, slots), reaches in facts.mode_wrappers.items():
         for call in facts.calls.calls_of.get(function, ()):
             argument = facts.flows.slot_argument(call, slots)
@@ -179,7 +180,9 @@ def _literals_against_the_graph(rule: type[Rule], facts: ModuleFacts) -> Iterato
             if not isinstance(flag, Literal):
                 continue
             mode = _selected_mode(facts, call, reaches, flag)
-            switch = _unused_switch(facts, call.site)
+            if passed is None:
+                passed = _passed_names(facts)
+            switch = _unused_switch(facts, call.site, passed)
             if mode is not None and switch is not None:
                 where = f"its graph while the mode placeholder {switch} is never passed to it"
             elif mode is Mode.TRAINING and facts.in_evaluation(call.site):
@@ -198,23 +201,21 @@ def _literals_against_the_graph(rule: type[Rule], facts: ModuleFacts) -> Iterato
             )
 
 
-def _unused_switch(facts: ModuleFacts, site: CallSite) -> str | None:
+def _unused_switch(facts: ModuleFacts, site: CallSite, passed: set[str]) -> str | None:
     """A bool placeholder named as the training flag, made where the call is and passed to no call: the code
     meant to switch the mode at run time (feeding it True and False), but the literal decides instead."""
-    for name in TRAINING_FLAG_NAMES:
+    for name in sorted(TRAINING_FLAG_NAMES - passed):
         bindings = facts.resolver.lookup(name, site.scope, site.order)
         if len(bindings) != 1 or bindings[0].value is None:
             continue
         value = facts.resolver.resolve(bindings[0].value, bindings[0].scope, bindings[0].order)
-        if isinstance(value, CallResult) and value.api in catalogue.BOOL_PLACEHOLDERS and not _passed(facts, name):
+        if isinstance(value, CallResult) and value.api in catalogue.BOOL_PLACEHOLDERS:
             return name
     return None
 
 
-def _passed(facts: ModuleFacts, name: str) -> bool:
-    return any(
-        isinstance(arg.value, cst.Name) and arg.value.value == name for site in facts.syntax.calls for arg in site.node.args
-    )
+def _passed_names(facts: ModuleFacts) -> set[str]:
+    return {arg.value.value for site in facts.syntax.calls for arg in site.node.args if type(arg.value) is cst.Name}
 
 
 def _selected_mode(facts: ModuleFacts, call: UserCall, reaches: list[Reach], flag: Literal) -> Mode | None:

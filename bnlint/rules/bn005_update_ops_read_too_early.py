@@ -7,6 +7,7 @@ import libcst as cst
 from bnlint.analysis.batchnorm import BatchNormKind
 from bnlint.analysis.facts import ModuleFacts
 from bnlint.analysis.syntax import CallSite
+from bnlint.analysis.walk import nodes_below
 from bnlint.rules.base import Finding, Rule
 
 
@@ -109,6 +110,7 @@ class UpdateOpsReadTooEarly(Rule):
 
     @classmethod
     def check(cls, facts: ModuleFacts) -> Iterator[Finding]:
+        tested: dict[cst.CSTNode, set[str]] = {}  # per body, the names tested for membership: each body walked once
         for read in facts.train_ops.update_ops_reads:
             building = [
                 site
@@ -117,10 +119,11 @@ class UpdateOpsReadTooEarly(Rule):
             ]
             if not building:
                 continue  # the caller may have built the model before calling this function
-            if _snapshot(facts, read):
-                continue
             graph = facts.contexts.graph_of(read)
             same_graph = [site for site in building if facts.contexts.graph_of(site) == graph]
+            early = not same_graph or all(site.order > read.order for site in same_graph)
+            if not early or _snapshot(facts, read, tested):
+                continue
             if not same_graph:
                 yield cls.finding(
                     read.node,
@@ -129,7 +132,7 @@ class UpdateOpsReadTooEarly(Rule):
                     " (line {0}): the list is empty; read it inside that graph's as_default() block",
                     related=((_first(building).node, "batch norm built here"),),
                 )
-            elif all(site.order > read.order for site in same_graph):
+            else:
                 yield cls.finding(
                     read.node,
                     read,
@@ -139,18 +142,7 @@ class UpdateOpsReadTooEarly(Rule):
                 )
 
 
-class _Membership(cst.CSTVisitor):
-    """The names tested for membership (`op not in skip_ops`) in a body."""
-
-    def __init__(self) -> None:
-        self.names: set[str] = set()
-
-    def visit_ComparisonTarget(self, node: cst.ComparisonTarget) -> None:
-        if isinstance(node.operator, (cst.In, cst.NotIn)) and isinstance(node.comparator, cst.Name):
-            self.names.add(node.comparator.value)
-
-
-def _snapshot(facts: ModuleFacts, read: CallSite) -> bool:
+def _snapshot(facts: ModuleFacts, read: CallSite, tested: dict[cst.CSTNode, set[str]]) -> bool:
     """The read is a snapshot taken on purpose to leave its ops out later (`skip_ops = get_collection(...)`, then
     `[op for op in get_collection(...) if op not in skip_ops]`): what it holds is excluded, not run."""
     names = facts.result_uses.derived_names(read)
@@ -158,9 +150,15 @@ def _snapshot(facts: ModuleFacts, read: CallSite) -> bool:
         return False
     function = facts.enclosing[read]
     body = function.node if function is not None else facts.syntax.module
-    membership = _Membership()
-    body.visit(membership)
-    return bool(names & membership.names)
+    if body not in tested:
+        tested[body] = {
+            node.comparator.value
+            for node in nodes_below(body)
+            if type(node) is cst.ComparisonTarget
+            and type(node.operator) in (cst.In, cst.NotIn)
+            and type(node.comparator) is cst.Name
+        }
+    return bool(names & tested[body])
 
 
 def _first(sites: list[CallSite]) -> CallSite:
