@@ -293,7 +293,8 @@ class Project:
             root = importer.root
         if root not in self._program_files:
             self._program_files[root] = _python_files(root)
-        return [module for module in self._program_files[root] if module != path and path in self._direct_imports(module)]
+        files = self._program_files[root]
+        return [module for module in files if module != path and path in self._direct_imports(module)]
 
     def imported_modules(self, path: Path) -> list[Path]:
         """The project modules a file imports, directly or through the ones it imports, from their import lines."""

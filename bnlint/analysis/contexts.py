@@ -113,7 +113,9 @@ class Contexts:
         ops: frozenset[str] | None = None
         listed = find_argument(arguments, "list_ops_or_scope", 0)
         if isinstance(listed, ArgumentRef) and isinstance(listed.value, (cst.List, cst.Tuple)):
-            values = [self._resolver.resolve(element.value, listed.scope, listed.order) for element in listed.value.elements]
+            values = [
+                self._resolver.resolve(element.value, listed.scope, listed.order) for element in listed.value.elements
+            ]
             # The project's own `@add_arg_scope` functions are listed beside slim's ops; they are none of slim's.
             names = [value.name if isinstance(value, External) else None for value in values if not _own(value)]
             ops = frozenset(name for name in names if name is not None) if None not in names else None

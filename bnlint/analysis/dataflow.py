@@ -110,7 +110,12 @@ class ResultUses:
 
     def collected(self, name: str, scope: Scope) -> list[cst.BaseExpression]:
         """What the scope puts into the object a name holds: `losses.append(loss)`, `losses[i] = loss`."""
-        found = [arg.value for call, receiver in self._collecting.get(scope, ()) if receiver == name for arg in call.node.args]
+        found = [
+            arg.value
+            for call, receiver in self._collecting.get(scope, ())
+            if receiver == name
+            for arg in call.node.args
+        ]
         found += [item.value for item in self._items.get(scope, ()) if item.name == name and item.value is not None]
         return found
 

@@ -21,6 +21,8 @@ from bnlint.analysis.values import External, Value
 if TYPE_CHECKING:
     from bnlint.analysis.facts import ModuleFacts
 
+# An expression to follow back, with the scope and position it is read at.
+_Source = tuple[cst.BaseExpression, Scope, int]
 # A slice visits each expression once; this bounds it on generated code all the same.
 _MAX_EXPRESSIONS = 20_000
 
@@ -111,7 +113,7 @@ class Evaluation:
                     pending.append(call.function)
         return calls, functions
 
-    def _slice(self, roots: list[tuple[cst.BaseExpression, Scope, int]]) -> set[CallSite] | None:
+    def _slice(self, roots: list[_Source]) -> set[CallSite] | None:
         """The calls the expressions depend on; None when they read a collection (`tf.losses.get_total_loss()`):
         what fills it is added by statements anywhere, not followed here."""
         calls: set[CallSite] = set()
@@ -150,10 +152,11 @@ class Evaluation:
                 return False
         return name in catalogue.COLLECTION_READERS
 
-    def _sources_of_name(self, name: str, scope: Scope, order: int) -> list[tuple[cst.BaseExpression, Scope, int]]:
+    def _sources_of_name(self, name: str, scope: Scope, order: int) -> list[_Source]:
         sources = []
         for binding in self._resolver.lookup(name, scope, order):
-            sources += [(value, binding.scope, order) for value in self._facts.result_uses.collected(name, binding.scope)]
+            collected = self._facts.result_uses.collected(name, binding.scope)
+            sources += [(value, binding.scope, order) for value in collected]
             if binding.kind is BindingKind.ASSIGN and binding.value is not None:
                 sources.append((binding.value, binding.scope, binding.order))
             elif binding.kind is BindingKind.PARAM and binding.function is not None:
@@ -164,7 +167,7 @@ class Evaluation:
                 sources.append((binding.node.iter, binding.scope, binding.order))
         return sources
 
-    def _arguments_for(self, function: FunctionInfo, name: str) -> list[tuple[cst.BaseExpression, Scope, int]]:
+    def _arguments_for(self, function: FunctionInfo, name: str) -> list[_Source]:
         """What the module's calls of a function pass for one of its parameters."""
         found = []
         for call in self._calls.calls_of.get(function, ()):
@@ -173,7 +176,7 @@ class Evaluation:
                 found.append((argument.value, argument.scope, argument.order))
         return found
 
-    def _sources_of_attribute(self, chain: str, scope: Scope, order: int) -> list[tuple[cst.BaseExpression, Scope, int]]:
+    def _sources_of_attribute(self, chain: str, scope: Scope, order: int) -> list[_Source]:
         """`self.d_loss`: every value a method of the class assigns to that attribute; `model.loss`: the object."""
         root, _, rest = chain.partition(".")
         cls = self._resolver.self_class(root, scope, order)

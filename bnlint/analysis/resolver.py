@@ -407,7 +407,8 @@ class Resolver:
             return Instance(callee.cls)
         if isinstance(callee, FunctionRef):
             return self._returned(callee.function)
-        if isinstance(node.func, cst.Name) and node.func.value == "getattr" and not self.lookup("getattr", scope, order):
+        is_getattr = isinstance(node.func, cst.Name) and node.func.value == "getattr"
+        if is_getattr and not self.lookup("getattr", scope, order):
             return self._getattr(node, scope, order)
         return UNKNOWN
 

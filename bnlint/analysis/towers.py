@@ -362,7 +362,8 @@ class TowerPairs:
     def _reused(self, call: UserCall, flags: dict[tuple[FunctionInfo, str], Flag]) -> bool:
         """The call reuses: through the builder's reuse parameter, an enclosing scope, or reuse_variables()."""
         if any(
-            reuses(self._towers.reuse_flag(call, name)) is not False for name in self._towers.reuse(call.function).params
+            reuses(self._towers.reuse_flag(call, name)) is not False
+            for name in self._towers.reuse(call.function).params
         ):
             return True
         for frame in self._contexts.frames(call.site.context.withs):
@@ -433,7 +434,8 @@ def _loop_names(target: cst.BaseExpression) -> list[cst.Name]:
 
 
 def _receiver(call: UserCall) -> cst.BaseExpression | None:
-    """The object a method or `__call__` runs on, as written: `self.g_bn0` in `self.g_bn0(h)`, `net` in `net.build(x)`."""
+    """The object a method or `__call__` runs on, as written: `self.g_bn0` in `self.g_bn0(h)`, `net` in
+    `net.build(x)`."""
     if not call.implicit or call.cls is not None:
         return None
     func = call.site.node.func

@@ -33,9 +33,9 @@ class SecondTowerWithoutReuse(Rule):
     - `scope.reuse_variables()` or `tf.get_variable_scope().reuse_variables()` between the calls.
     - `tf.make_template`; calls in different `tf.Graph().as_default()` blocks or after `tf.reset_default_graph()`;
       calls in opposite branches of an `if`; calls in different functions.
-    - Layers stacked on each other (`x = block(x)`, also through lists: `hg[i] = block(sum_[i - 1])`), the same helper called with different settings
-      (`conv(x, 64)`, `conv(x, 128)`, `name="q"` / `name="k"`), or applied to slices of one tensor (parallel
-      heads): those are different layers, not towers.
+    - Layers stacked on each other (`x = block(x)`, also through lists: `hg[i] = block(sum_[i - 1])`), the same
+      helper called with different settings (`conv(x, 64)`, `conv(x, 128)`, `name="q"` / `name="k"`), or applied
+      to slices of one tensor (parallel heads): those are different layers, not towers.
     - Deliberately separate networks: calls on the same arguments (a target network, an EMA copy), or under
       different variable-scope names, that do not switch the training flag; two objects of one class that do not
       switch it either (layers, models), and calls through two different objects (`self.g_bn0(h)`,
