@@ -55,9 +55,9 @@ class CallGraph:
         self.calls_of: dict[FunctionInfo, list[UserCall]] = {}
         self.user_call_at: dict[CallSite, UserCall] = {}
         self.call_at: dict[cst.Call, CallSite] = {}
-        # Functions handed to other code as values (`model_fn=model_fn`, `tf.map_fn(step, ...)`): they run
-        # from places this module does not show.
-        self.passed_as_value: set[FunctionInfo] = set()
+        # Functions handed to other code as values (`model_fn=model_fn`, `tf.map_fn(step, ...)`), by the call
+        # that receives them: they run from places this module does not show.
+        self.passed_at: dict[CallSite, list[FunctionInfo]] = {}
         # Calls of a method on a loop variable over objects of several classes (`for layer in layers:
         # layer.create_layer(x)`): each class's method may run there.
         self.possible: dict[CallSite, list[FunctionInfo]] = {}
@@ -96,7 +96,7 @@ class CallGraph:
             if isinstance(arg.value, (cst.Name, cst.Attribute)):
                 value = resolver.resolve(arg.value, site.scope, site.order)
                 if isinstance(value, FunctionRef):
-                    self.passed_as_value.add(value.function)
+                    self.passed_at.setdefault(site, []).append(value.function)
 
     def _add_possible(self, site: CallSite, receiver: cst.Name, method: str) -> None:
         functions = []

@@ -209,18 +209,9 @@ class ModuleFacts:
     def _callbacks(self, site: CallSite) -> list[FunctionInfo]:
         """Functions of the project handed to a framework call that runs them there (`tf.map_fn(step, ...)`,
         `tf.while_loop(cond, body, ...)`): what they build, the call builds."""
-        return self._callbacks_at.get(site, [])
-
-    @cached_property
-    def _callbacks_at(self) -> dict[CallSite, list[FunctionInfo]]:
-        found: dict[CallSite, list[FunctionInfo]] = {}
-        for call in self.calls.api_calls:
-            for arg in call.site.node.args:
-                if isinstance(arg.value, (cst.Name, cst.Attribute)):
-                    value = self.resolver.resolve(arg.value, call.site.scope, call.site.order)
-                    if isinstance(value, FunctionRef):
-                        found.setdefault(call.site, []).append(value.function)
-        return found
+        if not isinstance(self.calls.callee.get(site), External):
+            return []
+        return self.calls.passed_at.get(site, [])
 
     def first_batch_norm(self, kind: BatchNormKind) -> cst.CSTNode | None:
         """Where this module first builds batch norm of a kind: the layer, or the call of the function that does."""
@@ -392,10 +383,7 @@ class ModuleFacts:
                 main = self.resolver.module_level("main")
                 if isinstance(main, FunctionRef):
                     entries.add(main.function)
-            for arg in site.node.args:
-                value = self.resolver.resolve(arg.value, site.scope, site.order)
-                if isinstance(value, FunctionRef):
-                    entries.add(value.function)
+            entries.update(self.calls.passed_at.get(site, ()))
         return entries
 
     def runs_outside_arg_scope(self, site: CallSite) -> bool:
