@@ -50,8 +50,9 @@ def _hash(*parts: str | bytes) -> str:
 
 class Keys:
     """The cache keys of one run's files. Findings cross modules (a builder defined in model.py and called twice in
-    train.py is reported in train.py), so a key covers the text of every project module the file imports, directly
-    or not, found from the import lines by the project that then analyses the files: nothing is parsed."""
+    train.py is reported in train.py; a slim network in nets.py is reported unless train.py opens an arg scope
+    around it), so a key covers the text of every module the file's findings rest on (Project.dependencies),
+    found from the import lines by the project that then analyses the files: nothing is parsed."""
 
     def __init__(self, project: Project) -> None:
         self._project = project
@@ -63,7 +64,7 @@ class Keys:
         cells), checked for `codes`."""
         file = Path(path)
         self._project.provide(file, text)  # the text the analysis will use; its imports are read from it
-        imports = "\0".join(sorted(self._module(module) for module in self._project.imported_modules(file)))
+        imports = "\0".join(sorted(self._module(module) for module in self._project.dependencies(file)))
         entry = _hash(str(file.absolute()), path, *codes)
         return Key(entry, _hash(self._run, entry, data, imports))
 

@@ -296,6 +296,24 @@ class Project:
         files = self._program_files[root]
         return [module for module in files if module != path and path in self._direct_imports(module)]
 
+    def dependencies(self, path: Path) -> list[Path]:
+        """Every module whose text a file's findings may rest on: the modules it imports, directly or not, and
+        the modules of its program that import it, directly or not, with what those import (a caller's arg scope
+        decides a library's batch-norm mode; its calls decide which graph is evaluated)."""
+        start = path.absolute()
+        found: dict[Path, None] = dict.fromkeys(self.imported_modules(start))
+        pending = [start]
+        seen = {start}
+        while pending:
+            for importer in self.importers_in_program(pending.pop()):
+                if importer not in seen:
+                    seen.add(importer)
+                    pending.append(importer)
+                    found[importer] = None
+                    found.update(dict.fromkeys(self.imported_modules(importer)))
+        found.pop(start, None)
+        return list(found)
+
     def imported_modules(self, path: Path) -> list[Path]:
         """The project modules a file imports, directly or through the ones it imports, from their import lines."""
         start = path.absolute()

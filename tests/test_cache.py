@@ -102,6 +102,17 @@ def test_a_changed_imported_module_checks_its_importers_again(towers):
     assert check(cwd=towers) == (status, output)
 
 
+def test_a_changed_caller_checks_the_module_it_calls_again(tmp_path):
+    # nets.py's batch norm is reported because train.py and eval.py call the network outside any arg scope; once
+    # they open one that sets is_training, nets.py (unchanged) has nothing to report.
+    project = Path(shutil.copytree(PROJECTS / "bad_bn004_slim_net_called_by_scripts", tmp_path / "project"))
+    status, output = check(cwd=project)
+    assert status == 1 and {item["path"] for item in json.loads(output)} == {"./nets.py"}
+    for script in ("train.py", "eval.py"):
+        shutil.copy(PROJECTS / "ok_bn004_slim_net_arg_scope_in_caller" / script, project / script)
+    assert check(cwd=project) == (0, "[]\n")
+
+
 def test_a_module_imported_through_another_is_part_of_the_key(tmp_path):
     project = tmp_path / "project"
     project.mkdir()
