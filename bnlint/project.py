@@ -65,7 +65,8 @@ class Project:
         self._imports: dict[Path, list[Path]] = {}  # each module's directly imported project modules
         self._ids: dict[Path, ModuleId] = {}
         self._added_roots: dict[Path, tuple[Path, ...]] = {}  # folders each module adds to sys.path
-        self._program_files: dict[Path, tuple[Path, ...]] = {}  # the Python files under each import root
+        self._program_importers: dict[Path, dict[Path, list[Path]]] = {}  # per program root, who imports what
+        self._program_roots: dict[Path, Path] = {}  # the program root of each import root
         self._summaries: dict[Path, Summary] = {}  # for the screen (bnlint.analysis.screen)
         self._screen = self._new_screen()
         self.facts_cache = FixpointCache()  # facts that cross modules: wrappers, builders, batch norm
@@ -98,7 +99,8 @@ class Project:
         self._found.clear()
         self._ids.clear()
         self._added_roots.clear()
-        self._program_files.clear()
+        self._program_importers.clear()
+        self._program_roots.clear()
         self._mentioning.pop(path, None)
         self._summaries.pop(path, None)
         self._screen = self._new_screen()  # what it ruled out may rest on the old text
@@ -284,33 +286,43 @@ class Project:
         root (for an installed package, under the package's own folder) whose import lines name it. They hold the
         calls of its functions: whether a network is built in an arg scope, or not at all, is decided there."""
         path = path.absolute()
+        return self._importers_index(self._program_root(path)).get(path, [])
+
+    def _program_root(self, path: Path) -> Path:
         importer = self.module_id(path)
         if importer.root.name in _INSTALLED:
-            root = importer.root / importer.name.split(".")[0]
-        elif importer.root.parent != importer.root and any(importer.root.parent.glob("*.py")):
-            root = importer.root.parent  # a folder of modules, imported by the scripts beside it
-        else:
-            root = importer.root
-        if root not in self._program_files:
-            self._program_files[root] = _python_files(root)
-        files = self._program_files[root]
-        return [module for module in files if module != path and path in self._direct_imports(module)]
+            return importer.root / importer.name.split(".")[0]
+        if importer.root not in self._program_roots:
+            beside = importer.root.parent != importer.root and any(importer.root.parent.glob("*.py"))
+            # A folder of modules is imported by the scripts beside it.
+            self._program_roots[importer.root] = importer.root.parent if beside else importer.root
+        return self._program_roots[importer.root]
+
+    def _importers_index(self, root: Path) -> dict[Path, list[Path]]:
+        """For the program under `root`, the modules that import each module directly, from one pass over it."""
+        if root not in self._program_importers:
+            index: dict[Path, list[Path]] = {}
+            for module in _python_files(root):
+                for imported in dict.fromkeys(self._direct_imports(module)):
+                    index.setdefault(imported, []).append(module)
+            self._program_importers[root] = index
+        return self._program_importers[root]
 
     def dependencies(self, path: Path) -> list[Path]:
         """Every module whose text a file's findings may rest on: the modules it imports, directly or not, and
-        the modules of its program that import it, directly or not, with what those import (a caller's arg scope
-        decides a library's batch-norm mode; its calls decide which graph is evaluated)."""
+        the modules of its program that import it, directly or not (a caller's arg scope decides a library's
+        batch-norm mode; its calls decide which graph is evaluated)."""
         start = path.absolute()
         found: dict[Path, None] = dict.fromkeys(self.imported_modules(start))
+        index = self._importers_index(self._program_root(start))
         pending = [start]
         seen = {start}
         while pending:
-            for importer in self.importers_in_program(pending.pop()):
+            for importer in index.get(pending.pop(), ()):
                 if importer not in seen:
                     seen.add(importer)
                     pending.append(importer)
                     found[importer] = None
-                    found.update(dict.fromkeys(self.imported_modules(importer)))
         found.pop(start, None)
         return list(found)
 
