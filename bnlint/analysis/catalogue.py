@@ -271,6 +271,10 @@ COLLECTION_READERS = frozenset(
      "get_regularization_losses"}
 )
 REGULARIZATION_LOSSES_KEY = "tensorflow.GraphKeys.REGULARIZATION_LOSSES"
+# Parameter names that say "the training flag" when no batch norm of the function uses the parameter yet.
+TRAINING_FLAG_NAMES = frozenset(
+    {"training", "is_training", "train", "is_train", "phase_train", "train_mode", "train_flag", "training_flag"}
+)
 # What a script makes its training switch with (fed True in training steps, False in evaluation).
 BOOL_PLACEHOLDERS = frozenset({"tensorflow.placeholder", "tensorflow.placeholder_with_default"})
 # Runners that call the script's `main` function when given no argument.

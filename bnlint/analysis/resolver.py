@@ -87,6 +87,7 @@ class Resolver:
         self._flags_in_progress: set[Binding] = set()
         self._stars_in_progress: set[str] = set()
         self._returns_in_progress: set[FunctionInfo] = set()
+        self._appends: dict[tuple[Scope, str], list[cst.BaseExpression]] | None = None
 
     def _for(self, scope: Scope) -> Resolver:
         """The resolver of the module that owns `scope`: a name is resolved in the module where it is written."""
@@ -306,16 +307,19 @@ class Resolver:
         return param is not None and param.default is not None and literal_value(param.default) == (True, None)
 
     def _appended(self, name: str, scope: Scope) -> list[cst.BaseExpression]:
-        return [
-            site.node.args[0].value
-            for site in self._syntax.calls
-            if site.scope is scope
-            and isinstance(site.node.func, cst.Attribute)
-            and site.node.func.attr.value == "append"
-            and isinstance(site.node.func.value, cst.Name)
-            and site.node.func.value.value == name
-            and len(site.node.args) == 1
-        ]
+        """What `name.append(x)` calls in the scope put into the list (indexed once per module)."""
+        if self._appends is None:
+            self._appends = {}
+            for site in self._syntax.calls:
+                func = site.node.func
+                if (
+                    type(func) is cst.Attribute
+                    and func.attr.value == "append"
+                    and type(func.value) is cst.Name
+                    and len(site.node.args) == 1
+                ):
+                    self._appends.setdefault((site.scope, func.value.value), []).append(site.node.args[0].value)
+        return self._appends.get((scope, name), [])
 
 
     def _parameter_value(self, function: FunctionInfo, name: str) -> Value:

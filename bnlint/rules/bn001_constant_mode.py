@@ -13,7 +13,6 @@ from bnlint.analysis.facts import ModuleFacts
 from bnlint.analysis.flow import Reach
 from bnlint.analysis.syntax import CallSite
 from bnlint.analysis.values import CallResult, Literal
-from bnlint.rules.bn004_missing_mode import TRAINING_FLAG_NAMES
 from bnlint.rules.base import Finding, Rule
 
 
@@ -204,7 +203,7 @@ def _literals_against_the_graph(rule: type[Rule], facts: ModuleFacts) -> Iterato
 def _unused_switch(facts: ModuleFacts, site: CallSite, passed: set[str]) -> str | None:
     """A bool placeholder named as the training flag, made where the call is and passed to no call: the code
     meant to switch the mode at run time (feeding it True and False), but the literal decides instead."""
-    for name in sorted(TRAINING_FLAG_NAMES - passed):
+    for name in sorted(catalogue.TRAINING_FLAG_NAMES - passed):
         bindings = facts.resolver.lookup(name, site.scope, site.order)
         if len(bindings) != 1 or bindings[0].value is None:
             continue

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from bnlint.analysis import catalogue
 from bnlint.analysis.batchnorm import BatchNormUse
 from bnlint.analysis.calls import UserCall
 from bnlint.analysis.catalogue import Family, Mode
@@ -15,10 +16,6 @@ from bnlint.analysis.values import Literal, Parameter
 from bnlint.rules import edits
 from bnlint.rules.base import Finding, Fix, Rule
 
-# Parameter names that say "the training flag" when no batch norm of the function uses the parameter yet.
-TRAINING_FLAG_NAMES = frozenset(
-    {"training", "is_training", "train", "is_train", "phase_train", "train_mode", "train_flag", "training_flag"}
-)
 _CONSEQUENCE = {
     Mode.INFERENCE: "inference mode: its moving statistics never learn",
     Mode.TRAINING: "training mode: validation normalizes with batch statistics",
@@ -214,7 +211,7 @@ def training_flag(facts: ModuleFacts, function: FunctionInfo) -> str | None:
     ...). A default does not disqualify it (`is_training=False` is a flag whose callers may pass True), unless it is
     a literal that is no bool (`train_mode="train"` names a mode, not a flag)."""
     params = [param for param in function.params[function.bound_offset :] if _may_be_flag(param)]
-    for names in (facts.mode_parameters(function), TRAINING_FLAG_NAMES):
+    for names in (facts.mode_parameters(function), catalogue.TRAINING_FLAG_NAMES):
         found = [param.name for param in params if param.name in names]
         if found:
             return found[0] if len(found) == 1 else None
@@ -238,7 +235,9 @@ def _wrong_here(facts: ModuleFacts, site: CallSite, mode: Mode) -> bool:
     if training_flag(facts, function) is not None:
         return True
     owner = facts.facts_for(function)
-    return function.cls is not None and bool(owner.resolver.attribute_names(function.cls) & TRAINING_FLAG_NAMES)
+    if function.cls is None:
+        return False
+    return bool(owner.resolver.attribute_names(function.cls) & catalogue.TRAINING_FLAG_NAMES)
 
 
 def _may_be_flag(param: ParamInfo) -> bool:
