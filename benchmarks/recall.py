@@ -56,7 +56,6 @@ class Case:
     files: tuple[str, ...]
     bug: str
     expect: tuple[Expectation, ...]
-    reviewed: tuple[Expectation, ...] = ()  # unexpected findings looked at again: still false alarms
 
     def commit(self, version: str) -> str:
         return self.buggy if version == "buggy" else self.fix
@@ -96,7 +95,6 @@ def load(manifest: Path = MANIFEST) -> list[Case]:
             files=tuple(case["files"]),
             bug=case["bug"],
             expect=tuple(Expectation(**expect) for expect in case.get("expect", ())),
-            reviewed=tuple(Expectation(**entry) for entry in case.get("reviewed", ())),
         )
         for case in data["case"]
     ]

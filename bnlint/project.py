@@ -311,7 +311,8 @@ class Project:
     def dependencies(self, path: Path) -> list[Path]:
         """Every module whose text a file's findings may rest on: the modules it imports, directly or not, and
         the modules of its program that import it, directly or not (a caller's arg scope decides a library's
-        batch-norm mode; its calls decide which graph is evaluated)."""
+        batch-norm mode; its calls decide which graph is evaluated), and the modules those import (the classes
+        of the objects they hand it)."""
         start = path.absolute()
         found: dict[Path, None] = dict.fromkeys(self.imported_modules(start))
         index = self._importers_index(self._program_root(start))
@@ -323,6 +324,7 @@ class Project:
                     seen.add(importer)
                     pending.append(importer)
                     found[importer] = None
+                    found.update(dict.fromkeys(self.imported_modules(importer)))
         found.pop(start, None)
         return list(found)
 

@@ -191,6 +191,8 @@ class _Collector(cst.CSTVisitor):
         key: str | None = None
         if len(target.slice) == 1:
             index = target.slice[0].slice
+            if isinstance(index, cst.Index) and isinstance(index.value, cst.Name) and value is not None:
+                self.syntax.keyed_values.setdefault(index.value.value, []).append(value)
             if isinstance(index, cst.Index) and isinstance(index.value, cst.SimpleString):
                 evaluated = index.value.evaluated_value
                 key = evaluated if isinstance(evaluated, str) else None
@@ -470,6 +472,10 @@ class _Collector(cst.CSTVisitor):
             function.returns.append(node.value)
 
     # -- calls -----------------------------------------------------------------------------------------------
+
+    def visit_DictElement(self, node: cst.DictElement) -> None:
+        if isinstance(node.key, cst.Name):
+            self.syntax.keyed_values.setdefault(node.key.value, []).append(node.value)
 
     def visit_Call(self, node: cst.Call) -> None:
         for index, arg in enumerate(node.args):

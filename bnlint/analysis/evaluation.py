@@ -85,6 +85,30 @@ class Evaluation:
         return training is not None and site in training[0]
 
     @cached_property
+    def switch_fed_only_training(self) -> bool:
+        """The script's mode switch (a bool placeholder named as a training flag) is fed, and only ever `True`:
+        by the script's own word every run of its graph trains."""
+        syntax = self._facts.syntax
+        fed = [syntax.keyed_values.get(name, []) for name in self._switches()]
+        return any(fed) and all(
+            isinstance(value, cst.Name) and value.value == "True" for values in fed for value in values
+        )
+
+    def _switches(self) -> set[str]:
+        syntax = self._facts.syntax
+        names: set[str] = set()
+        for scope in [syntax.scope, *(function.scope for function in syntax.functions)]:
+            for name, bindings in scope.bindings.items():
+                if not any(flag in name for flag in catalogue.TRAINING_FLAG_NAMES):
+                    continue
+                for binding in bindings:
+                    site = self._calls.call_at.get(binding.value) if isinstance(binding.value, cst.Call) else None
+                    callee = self._calls.callee.get(site) if site is not None else None
+                    if isinstance(callee, External) and callee.name in catalogue.BOOL_PLACEHOLDERS:
+                        names.add(name)
+        return names
+
+    @cached_property
     def evaluation_script(self) -> bool:
         """A script that restores, loads or exports a model and builds no train op."""
         return not self._facts.trains and any(_loads_model(site, callee) for site, callee in self._calls.callee.items())

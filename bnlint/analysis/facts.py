@@ -23,7 +23,7 @@ from bnlint.analysis.resolver import Resolver
 from bnlint.analysis.syntax import CallSite, ConditionKind, FunctionInfo, ModuleSyntax, Scope
 from bnlint.analysis.towers import TowerPair, TowerPairs, Towers
 from bnlint.analysis.training import TrainOps
-from bnlint.analysis.values import DYNAMIC, UNKNOWN, External, Flag, FunctionRef, ModuleRef, Parameter, Value
+from bnlint.analysis.values import DYNAMIC, UNKNOWN, External, Flag, FunctionRef, ModuleRef, Parameter, Unknown, Value
 
 if TYPE_CHECKING:
     from bnlint.project import Project
@@ -213,6 +213,46 @@ class ModuleFacts:
             return []
         return self.calls.passed_at.get(site, [])
 
+    def batch_norm_through_objects(self, kind: BatchNormKind) -> cst.CSTNode | None:
+        """Where this module first calls a method on an object it does not know (`self.model.create_model(...)`, the
+        model handed to an exporter's constructor) that may build batch norm of a kind: any method of that name in
+        the classes of the program may run there. Asked only where a rule has found what it reports (a Saver),
+        since following every such call through the program costs a whole-program fixpoint."""
+        for site in sorted(self.syntax.calls, key=_order):
+            for method in self._methods_of_unknown_receiver(site):
+                if kind in self.facts_for(method).batch_norm_kinds.get(method, frozenset()):
+                    return site.node
+        return None
+
+    def _methods_of_unknown_receiver(self, site: CallSite) -> list[FunctionInfo]:
+        func = site.node.func
+        if not isinstance(func, cst.Attribute) or func.attr.value in _GENERIC_METHODS:
+            return []
+        if self.calls.user_call_at.get(site) is not None or self.calls.possible.get(site):
+            return []
+        receiver = self.resolver.resolve(func.value, site.scope, site.order)
+        if not isinstance(receiver, (Unknown, Parameter)):
+            return []
+        return self.program_methods.get(func.attr.value, [])
+
+    @cached_property
+    def program_methods(self) -> dict[str, list[FunctionInfo]]:
+        """The methods of the classes of this module's program (the modules it imports and those importing it),
+        by name."""
+        modules = [self]
+        if self.project is not None and self.module is not None:
+            for path in self.project.dependencies(self.module.path):
+                # A module the screen rules out builds no batch norm: its classes cannot change a finding.
+                facts = self.project.facts(path) if self.project.relevant(path) else None
+                if facts is not None:
+                    modules.append(facts)
+        methods: dict[str, list[FunctionInfo]] = {}
+        for facts in modules:
+            for cls in facts.syntax.classes:
+                for name, method in cls.methods.items():
+                    methods.setdefault(name, []).append(method)
+        return methods
+
     def first_batch_norm(self, kind: BatchNormKind) -> cst.CSTNode | None:
         """Where this module first builds batch norm of a kind: the layer, or the call of the function that does."""
         sites = sorted((site for site in self.syntax.calls if kind in self.site_batch_norm(site)), key=_order)
@@ -255,6 +295,11 @@ class ModuleFacts:
     def in_training(self, site: CallSite) -> bool:
         """Whether a train op's loss depends on what a call builds (bnlint.analysis.evaluation)."""
         return self.evaluation.in_training(site)
+
+    @property
+    def switch_fed_only_training(self) -> bool:
+        """Whether the script's mode placeholder is fed only `True` (bnlint.analysis.evaluation)."""
+        return self.evaluation.switch_fed_only_training
 
     @property
     def trains(self) -> bool:
@@ -407,6 +452,13 @@ def _may_set_batch_norm(frame: Frame) -> bool:
     return bool(frame.ops & catalogue.SLIM_NORMALIZED_LAYERS) and not frame.keywords.keys().isdisjoint(
         {"normalizer_fn", "normalizer_params"}
     )
+
+
+# Method names every model class has (Keras' and our own conventions): a call of one on an unknown object says
+# nothing about which class it is.
+_GENERIC_METHODS = frozenset(
+    {"__init__", "__call__", "call", "build", "forward", "get_config", "run", "fit", "predict"}
+)
 
 
 def _order(site: CallSite) -> int:

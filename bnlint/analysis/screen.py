@@ -1,12 +1,13 @@
 """The screen: whether a module can hold a finding at all, decided from Python's own `ast` before libcst parses it.
 
 Every rule needs a layer that creates variables or a batch-norm layer (`SCREENED_APIS`): BN003's towers are functions
-that create variables, and the other rules all start from a batch-norm layer. The analysis can only reach one
-through a name it resolves: an import of TensorFlow, Keras or tf-slim, or a function, class or variable of a project
-module it imports, which reaches one in turn. The screen follows the same imports over a summary of each module: its
-top-level statements (units), the names each one refers to, and its import aliases. A module none of whose units
-reaches a screened API is never parsed by libcst: in real TensorFlow projects that is most of them (helpers, data
-pipelines, Keras models without batch norm), while `ast` parses about ten times faster than libcst.
+that create variables, the other rules all start from a batch-norm layer, and BN006 also from a Saver. The analysis
+can only reach one through a name it resolves: an import of TensorFlow, Keras or tf-slim, or a function, class or
+variable of a project module it imports, which reaches one in turn. The screen follows the same imports over a
+summary of each module: its top-level statements (units), the names each one refers to, and its import aliases.
+A module none of whose units reaches a screened API is never parsed by libcst: in real TensorFlow projects that is
+most of them (helpers, data pipelines, Keras models without batch norm), while `ast` parses about ten times faster
+than libcst.
 
 Where the two could differ, the screen errs towards analysing: a dotted name that could still become a screened API
 with more attributes (`tf`, `tf.layers`, `tf.compat`) counts as one; a unit refers to every name its code uses,
@@ -24,7 +25,13 @@ from pathlib import Path
 
 from bnlint.analysis import catalogue
 
-SCREENED_APIS = catalogue.VARIABLE_CREATORS | {name for api in catalogue.BATCH_NORM_APIS for name in api.names}
+# A Saver is screened too: BN006 reads it where the model comes in as an object of any class of the program (an
+# exporter's `self.model.create_model(...)`), which no import of the module leads to.
+SCREENED_APIS = (
+    catalogue.VARIABLE_CREATORS
+    | {name for api in catalogue.BATCH_NORM_APIS for name in api.names}
+    | {catalogue.SAVER}
+)
 
 
 def _prefixes(name: str) -> set[str]:

@@ -206,6 +206,9 @@ class ModuleSyntax:
     classes: list[ClassInfo] = field(default_factory=list)
     calls: list[CallSite] = field(default_factory=list)
     item_assignments: list[ItemAssignment] = field(default_factory=list)
+    # The values stored under a name used as a key (`{is_training: True}`, `feed[is_training] = False`): what a
+    # feed dict gives a placeholder, by the placeholder's name.
+    keyed_values: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)
     star_imports: list[str] = field(default_factory=list)
     function_of_node: dict[cst.CSTNode, FunctionInfo] = field(default_factory=dict)
     class_of_node: dict[cst.CSTNode, ClassInfo] = field(default_factory=dict)

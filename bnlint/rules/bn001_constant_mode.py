@@ -46,6 +46,9 @@ class ConstantBatchNormMode(Rule):
       else: ... training=False`, the same with `tf.cond` or a conditional expression), or two layers built with
       opposite literals (the second sharing the first's variables) whose results a `tf.cond` on the mode picks
       between (`tf.cond(is_training, lambda: bn_train, lambda: bn_infer)`).
+    - `True` at a batch norm of the graph a train op learns from, in a script whose mode placeholder
+      (`phase_train = tf.placeholder(tf.bool)`) is fed only `True`: that script never runs its graph in inference
+      mode. Fed `False` anywhere (a validation run of the same graph), the literal is reported.
     - A Keras *model* called with `training=True` in a train step and `training=False` in an eval step, and Keras
       `BatchNormalization` called without `training=` (it follows the learning phase).
 
@@ -159,9 +162,17 @@ class ConstantBatchNormMode(Rule):
                 continue
             if any(_chosen_by_branch(facts, use, other) for other in literal_uses):
                 continue
+            if _training_by_design(facts, use, mode.flag):
+                continue
             reported.add(mode.node)
             yield cls.finding(mode.node, use.site, _message(mode, mode.flag))
         yield from _literals_against_the_graph(cls, facts)
+
+
+def _training_by_design(facts: ModuleFacts, use: BatchNormUse, flag: Literal) -> bool:
+    """`True` in the graph a train op learns from, in a script whose mode placeholder is fed only `True`: the
+    script never runs that graph in inference mode."""
+    return flag.value is True and facts.in_training(use.site) and facts.switch_fed_only_training
 
 
 def _literals_against_the_graph(rule: type[Rule], facts: ModuleFacts) -> Iterator[Finding]:

@@ -21,7 +21,9 @@ class CheckpointDropsMovingStatistics(Rule):
     Checks for `tf.train.Saver(var_list=tf.trainable_variables())` (also `tf.compat.v1`, positional, a name bound
     to the list, a comprehension, `filter` or dict over it, `+ [global_step]` or `+ [self.global_step]`, or
     `tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES)`) in a module that builds batch norm, itself or through
-    the functions it calls.
+    the functions it calls. A method called on an object the module is handed (an exporter's
+    `self.model.create_model(...)`, the model chosen by name in the training script) may be any method of that
+    name in the classes of the program: the module builds batch norm if one of them does.
 
     ## Why is this bad?
     A batch-norm layer's moving mean and variance are variables, but not trainable ones. A checkpoint of the
@@ -88,20 +90,28 @@ class CheckpointDropsMovingStatistics(Rule):
 
     @classmethod
     def check(cls, facts: ModuleFacts) -> Iterator[Finding]:
-        batch_norm = facts.first_batch_norm(BatchNormKind.BUILT)
-        if batch_norm is None or facts.first_batch_norm(BatchNormKind.CUSTOM_COLLECTIONS) is not None:
+        savers = [
+            saver
+            for saver in facts.checkpoints.savers
+            if saver.var_list is not None and saver.variables is Variables.TRAINABLE
+        ]
+        if not savers or facts.first_batch_norm(BatchNormKind.CUSTOM_COLLECTIONS) is not None:
             return
-        for saver in facts.checkpoints.savers:
-            if saver.var_list is not None and saver.variables is Variables.TRAINABLE:
-                yield cls.finding(
-                    saver.var_list.arg,
-                    saver.site,
-                    "Saver keeps only trainable variables, which leave out the batch-norm moving statistics"
-                    " (batch norm from line {0}): a restored model normalizes with mean 0 and variance 1;"
-                    " save tf.global_variables()",
-                    related=((batch_norm, "batch norm with moving statistics"),),
-                    fix=_fix(facts, saver),
-                )
+        batch_norm = facts.first_batch_norm(BatchNormKind.BUILT) or facts.batch_norm_through_objects(
+            BatchNormKind.BUILT
+        )
+        if batch_norm is None:
+            return
+        for saver in savers:
+            yield cls.finding(
+                saver.var_list.arg,
+                saver.site,
+                "Saver keeps only trainable variables, which leave out the batch-norm moving statistics"
+                " (batch norm from line {0}): a restored model normalizes with mean 0 and variance 1;"
+                " save tf.global_variables()",
+                related=((batch_norm, "batch norm with moving statistics"),),
+                fix=_fix(facts, saver),
+            )
 
 
 def _fix(facts: ModuleFacts, saver: SaverCall) -> Fix | None:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bnlint.verify.failures import bnlint_failure
 from bnlint.verify.observations import Measurements, Status
 from bnlint.verify.stopping import VerifyDone
 
@@ -88,8 +89,14 @@ def _run_script(script: Path, arguments: list[str], measurements: Measurements, 
         if exc.code not in (None, 0) and not measured():
             measurements.status = Status.SCRIPT_ERROR
             measurements.error = f"the script exited with status {exc.code}"
-    except BaseException as exc:  # the user's script failed: report its error, never ours
-        measurements.error = _describe(exc, script)
+    except BaseException as exc:
+        ours = bnlint_failure(exc)
+        if ours is not None:
+            measurements.internal_errors.append(ours)
+            if not measured():
+                measurements.status = Status.INTERNAL_ERROR
+            return
+        measurements.error = _describe(exc, script)  # the user's script failed: its error, with its line
         if not measured():
             measurements.status = Status.SCRIPT_ERROR
 

@@ -15,14 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bnlint.analysis.modules import module_id
-from bnlint.diagnostic import Diagnostic
+from bnlint.diagnostic import INTERNAL_ERROR, Diagnostic
 from bnlint.engine import check_source
 from bnlint.project import Project
 from bnlint.verify.observations import Measurements, Observation, Status
 from bnlint.verify.verdicts import Judged, RuntimeFinding, Verdict, judge
 
 EXIT_CLEAN, EXIT_CONFIRMED, EXIT_ERROR = 0, 1, 2
-INSTALL = 'pip install "bnlint[verify]"'
 # API names (canonical) that mark TF1 graph code: the script runs in graph mode under tensorflow.compat.v1.
 _GRAPH_CODE = (
     "tensorflow.Session",
@@ -37,6 +36,15 @@ _GRAPH_CODE = (
     "tensorflow.contrib.",
     "slim.",
 )
+
+
+def install_command() -> str:
+    """The command that adds the `verify` extra to this interpreter: from the source checkout bnlint runs from
+    (an editable install, or `python -m bnlint` inside a clone), else from the package index."""
+    checkout = Path(__file__).resolve().parents[2]
+    target = f"{checkout}[verify]" if (checkout / "pyproject.toml").is_file() else "bnlint[verify]"
+    editable = "-e " if target != "bnlint[verify]" else ""
+    return f'{sys.executable} -m pip install {editable}"{target}"'
 
 
 @dataclass(frozen=True)
@@ -67,7 +75,7 @@ def verify(args: argparse.Namespace) -> int:
     if not script.is_file():
         return _fail(f"{script}: no such file")
     if importlib.util.find_spec("tensorflow") is None:
-        return _fail(f"TensorFlow is not installed; install it with: {INSTALL}")
+        return _fail(f"TensorFlow is not installed; install it with: {install_command()}")
     diagnostics: list[Diagnostic] = []
     mode = "metagraph"
     if script.suffix != ".meta":
@@ -80,6 +88,15 @@ def verify(args: argparse.Namespace) -> int:
     render = _render_json if args.format == "json" else _render_text
     sys.stdout.write(render(script, run, judged, runtime))
     confirmed = any(item.verdict is Verdict.CONFIRMED for item in judged)
+    if measurements.internal_errors and not (confirmed or runtime):
+        return _fail("some measurements failed (BN901 above): the findings they would decide are undecided")
+    if judged and measurements.training_steps and all(item.verdict is Verdict.NOT_REACHED for item in judged):
+        # Training ran, yet no finding's code was seen building anything: verify failed to decide, which is not a
+        # clean bill for the script.
+        return _fail(
+            f"{measurements.training_steps} training step(s) ran, but none of the {len(judged)} finding(s) was"
+            " reached: bnlint could not tie the graph's operations to the lines of the findings"
+        )
     return EXIT_CONFIRMED if confirmed or runtime else EXIT_CLEAN
 
 
@@ -87,12 +104,15 @@ def _static(script: Path) -> tuple[list[Diagnostic], str]:
     """The static findings of the script and of the project modules it imports, and how the script runs."""
     project = Project()
     diagnostics: list[Diagnostic] = []
+    names: set[str] = set()
     for path in [script, *project.imported_modules(script)]:
         text = project.text(path)
         if text is not None:
             diagnostics += check_source(text, str(path), project=project)
-    facts = project.facts(script)
-    names = {call.name for call in facts.calls.api_calls} if facts is not None else set()
+        # Graph or eager is the whole program's: `from utils import *` may bring the Session the script runs.
+        facts = project.facts(path)
+        if facts is not None:
+            names.update(call.name for call in facts.calls.api_calls)
     graph = any(name.startswith(_GRAPH_CODE) for name in names)
     return sorted(diagnostics), "graph" if graph else "eager"
 
@@ -151,12 +171,16 @@ def _run_child(script: Path, mode: str, args: argparse.Namespace) -> Run:
 def _why(measurements: Measurements) -> str:
     reasons = {
         Status.NO_TRAINING_STEP: "the script ran no training step (no Session.run of an optimizer's train op)",
-        Status.NO_TENSORFLOW: f"TensorFlow is not installed; install it with: {INSTALL}",
+        Status.NO_TENSORFLOW: f"TensorFlow is not installed; install it with: {install_command()}",
         Status.UNSUPPORTED: "not verifiable",
         Status.SCRIPT_ERROR: "the script failed before its first training step",
+        Status.INTERNAL_ERROR: f"{INTERNAL_ERROR} internal error of bnlint, not of the script (please report it)",
     }
     reason = reasons.get(measurements.status, measurements.status.value)
-    return f"{reason}: {measurements.error}" if measurements.error else reason
+    details = [measurements.error] if measurements.error else []
+    if measurements.status is Status.INTERNAL_ERROR:
+        details = measurements.internal_errors
+    return f"{reason}: {'; '.join(details)}" if details else reason
 
 
 def _fail(message: str, output: str = "") -> int:
@@ -185,6 +209,8 @@ def _render_text(script: Path, run: Run, judged: list[Judged], runtime: list[Run
         lines.append(
             f"{_display(finding.path)}:{finding.line}:1: {finding.observation.code} {finding.observation.message}"
         )
+    for error in m.internal_errors:
+        lines.append(f"{_display(str(script))}:1:1: {INTERNAL_ERROR} internal error of bnlint verify: {error}")
     return "\n".join(lines) + "\n"
 
 
@@ -212,6 +238,7 @@ def _render_json(script: Path, run: Run, judged: list[Judged], runtime: list[Run
             }
             for item in judged
         ],
+        "internal_errors": m.internal_errors,
         "runtime_findings": [
             {"path": _display(finding.path), "line": finding.line, **_measurement(finding.observation)}
             for finding in runtime

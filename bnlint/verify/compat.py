@@ -20,6 +20,21 @@ _CONTRIB = {
 }
 
 
+# Names tf-slim 1.1 reads from TensorFlow's private modules that TensorFlow 2.21 moved elsewhere (`ops.Tensor` is
+# `tensor.Tensor` now): module, name, and the public path of the same object under `tensorflow`.
+_MOVED = (
+    ("tensorflow.python.framework.ops", "Tensor", "Tensor"),
+    ("tensorflow.python.framework.ops", "IndexedSlices", "IndexedSlices"),
+    ("tensorflow.python.ops.array_ops", "stack", "stack"),
+    ("tensorflow.python.ops.array_ops", "unstack", "unstack"),
+    ("tensorflow.python.ops.control_flow_ops", "cond", "compat.v1.cond"),
+    ("tensorflow.python.ops.control_flow_ops", "case", "compat.v1.case"),
+    ("tensorflow.python.ops.control_flow_ops", "while_loop", "compat.v1.while_loop"),
+    ("tensorflow.python.ops.control_flow_ops", "Assert", "debugging.Assert"),
+    ("tensorflow.python.ops.variable_scope", "variable", "compat.v1.Variable"),
+)
+
+
 class UnsupportedApi(Exception):
     """The script uses a TensorFlow API that has no stand-in under TensorFlow 2."""
 
@@ -71,12 +86,24 @@ def install_tf1() -> types.ModuleType:
         except ImportError:
             continue
         sys.modules[f"tf_keras.legacy_tf_layers{suffix}"] = module
+    _restore_moved_names(real)
     contrib = _Contrib()
     sys.modules["tensorflow"] = _TensorFlow(real, v1, contrib)
     sys.modules["tensorflow.contrib"] = contrib
     for name in _CONTRIB:
         sys.modules[f"tensorflow.contrib.{name}"] = _LazyModule(f"tensorflow.contrib.{name}", contrib, name)
     return v1
+
+
+def _restore_moved_names(real: types.ModuleType) -> None:
+    """Put back, where they are missing, the names tf-slim still reads from TensorFlow's private modules."""
+    for module_name, name, public in _MOVED:
+        module = importlib.import_module(module_name)
+        if not hasattr(module, name):
+            value: object = real
+            for part in public.split("."):
+                value = getattr(value, part)
+            setattr(module, name, value)
 
 
 class _LazyModule(types.ModuleType):

@@ -13,9 +13,10 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
-from bnlint.verify.graph import UserCode
+from bnlint.verify.failures import guarded
 from bnlint.verify.observations import Frame, Measurements, Observation, Status
 from bnlint.verify.stopping import VerifyDone
+from bnlint.verify.usercode import UserCode
 
 # tf.keras is tf_keras under TF_USE_LEGACY_KERAS=1; `import keras` is Keras 3. Both are watched.
 _KERAS = ("tf_keras", "keras")
@@ -44,6 +45,7 @@ class EagerWatcher:
         self._steps_taken = 0
         self._in_step = False
         self._before: dict[int, list[np.ndarray]] = {}
+        self.internal_errors: list[str] = []  # bnlint's own failures: that measurement is skipped, the run goes on
 
     def measured(self) -> bool:
         return self._steps_taken > 0
@@ -101,22 +103,37 @@ class EagerWatcher:
         measurements.reached = sorted(
             {frame for record in self._layers.values() for call in record.calls for frame in call.frames}
         )
-        after = self._statistics()
+        errors = self.internal_errors
+        after = guarded(errors, "reading the moving statistics after the steps", self._statistics, {})
         observations = []
         for key, record in self._layers.items():
             change = _largest_change(self._before.get(key), after.get(key))
             observations += self._fixed_modes(record, change)
         measurements.observations = observations
+        measurements.internal_errors += errors
 
     def _fixed_modes(self, record: _Layer, change: float | None) -> list[Observation]:
         """A layer called with a constant `training`: how far that mode's output is from the other one's."""
         observations = []
         seen: set[tuple[Frame, ...]] = set()
+        # A functional model calls its layers on symbolic tensors (KerasTensor) once, where the code builds it:
+        # that call's mode is measured on the data of the layer's last call that had any.
+        data = next((call.inputs for call in reversed(record.calls) if _concrete(call.inputs)), None)
         for call in record.calls:
             if not isinstance(call.training, bool) or call.frames in seen or not call.frames:
                 continue
+            inputs = call.inputs if _concrete(call.inputs) else data
+            if inputs is None:
+                continue
             seen.add(call.frames)
-            difference = self._mode_difference(record.layer, call.inputs)
+            difference = guarded(
+                self.internal_errors,
+                f"measuring the modes of batch norm {record.layer.name}",
+                lambda: self._mode_difference(record.layer, inputs),
+                None,
+            )
+            if difference is None:
+                continue
             observations.append(
                 Observation(
                     "BN102",
@@ -140,6 +157,11 @@ class EagerWatcher:
             layer.moving_mean.assign(saved[0])
             layer.moving_variance.assign(saved[1])
         return float(np.max(np.abs(training - inference)))
+
+
+def _concrete(inputs: Any) -> bool:
+    """Data a layer can be run on again: an eager tensor or an array, not a symbolic Keras tensor."""
+    return isinstance(inputs, (np.ndarray, tf.Tensor)) and not tf.is_symbolic_tensor(inputs)
 
 
 def _largest_change(before: list[np.ndarray] | None, after: list[np.ndarray] | None) -> float | None:

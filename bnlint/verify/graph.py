@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,6 +14,7 @@ import tensorflow.compat.v1 as tf
 from tensorflow.python.ops.control_flow_ops import CondContext
 
 from bnlint.verify.observations import Frame, Observation
+from bnlint.verify.usercode import UserCode
 
 # Optimizer kernels: a fetch whose ancestry holds one is a training step.
 _TRAINING_KERNELS = ("Apply", "ResourceApply", "SparseApply", "ResourceSparseApply")
@@ -99,24 +99,6 @@ def fetchable(tensor: tf.Tensor) -> tf.Tensor:
     while not graph.is_fetchable(tensor) and tensor.op.type in _PASS_THROUGH and tensor.op.inputs:
         tensor = tensor.op.inputs[0]
     return tensor
-
-
-class UserCode:
-    """Which frames of a traceback are the user's: files under the project's folder, not libraries."""
-
-    def __init__(self, root: Path) -> None:
-        self._root = str(root.absolute())
-
-    def frames(self, stack: Iterable[Any]) -> tuple[Frame, ...]:
-        frames = []
-        for frame in stack:
-            filename = str(frame.filename)
-            if filename.startswith(self._root) and "site-packages" not in filename and "/bnlint/" not in filename:
-                frames.append((filename, int(frame.lineno)))
-        return tuple(frames)
-
-    def of(self, op: tf.Operation) -> tuple[Frame, ...]:
-        return self.frames(op.traceback)
 
 
 @dataclass
@@ -300,7 +282,7 @@ class TrainingStep:
             active = [op for op in ops if op.op in self.ancestry and op.runs(self.predicates)]
             if not active or not any(name in self.written for name in self._parameters(layer)):
                 continue
-            frames = self._code.of(active[0].op)
+            frames = self._code.frames(active[0].op.traceback)
             if all(not op.is_training for op in active):
                 change = max((self.change.get(name, 0.0) for name in self._statistics(layer)), default=0.0)
                 observations.append(
@@ -334,8 +316,8 @@ class TrainingStep:
             twin = next((w for w in written_twins.get(twin_name(name), []) if self.variables[w].shape == shape), None)
             if twin is None:
                 continue
-            frames = self._code.of(self.variables[name].op)
-            call = _tower_call(frames, self._code.of(self.variables[twin].op))
+            frames = self._code.frames(self.variables[name].op.traceback)
+            call = _tower_call(frames, self._code.frames(self.variables[twin].op.traceback))
             towers.setdefault(call, []).append((name, twin, frames))
         observations = []
         for call, members in towers.items():
@@ -381,7 +363,7 @@ def _tower_call(frames: tuple[Frame, ...], twin: tuple[Frame, ...]) -> Frame | N
 
 def _first_frames(code: UserCode, ops: Sequence[tf.Operation]) -> tuple[Frame, ...]:
     for op in ops:
-        frames = code.of(op)
+        frames = code.frames(op.traceback)
         if frames:
             return frames
     return ()
@@ -439,7 +421,7 @@ class Evaluation:
                 worst = (ratio, op)
         assert worst is not None
         ratio, op = worst
-        frames = self._code.of(op.op)
+        frames = self._code.frames(op.op.traceback)
         if ratio < VARIANCE_RATIO_LIMIT:
             return [
                 Observation(
@@ -469,7 +451,7 @@ class Evaluation:
                 True,
                 f"a run that is not the training step normalizes with batch statistics "
                 f"in batch norm {op.layer}{detail}",
-                self._code.of(op.op),
+                self._code.frames(op.op.traceback),
                 confirms_only=True,
                 evidence={"batch_dependence": change or 0.0},
             )
@@ -500,5 +482,5 @@ class Evaluation:
 def reached_lines(graph: tf.Graph, code: UserCode) -> set[Frame]:
     lines: set[Frame] = set()
     for op in graph.get_operations():
-        lines.update(code.of(op))
+        lines.update(code.frames(op.traceback))
     return lines

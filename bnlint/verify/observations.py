@@ -15,6 +15,7 @@ class Status(enum.Enum):
     NO_TRAINING_STEP = "no_training_step"  # it finished (or stopped) without running a training step
     SCRIPT_ERROR = "script_error"  # it failed before its first training step
     UNSUPPORTED = "unsupported"  # it uses an API with no stand-in on this TensorFlow
+    INTERNAL_ERROR = "internal_error"  # bnlint's own code failed before the first training step
     NO_TENSORFLOW = "no_tensorflow"  # TensorFlow is not installed
 
 
@@ -45,6 +46,8 @@ class Measurements:
     # Every line of the user's code that built something in the graph: static findings elsewhere were not reached.
     reached: list[Frame] = field(default_factory=list)
     observations: list[Observation] = field(default_factory=list)
+    # bnlint's own failures (a stand-in, a measurement), one line each: reported as BN901, never as the script's.
+    internal_errors: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -75,4 +78,5 @@ class Measurements:
                 )
                 for item in data["observations"]
             ],
+            internal_errors=data["internal_errors"],
         )

@@ -13,14 +13,15 @@ from tensorflow.python.training import saver as saver_module
 from bnlint.verify.graph import (
     Evaluation,
     TrainingStep,
-    UserCode,
     ancestors,
     fetched_ops,
     is_training_step,
     reached_lines,
 )
+from bnlint.verify.failures import guarded
 from bnlint.verify.observations import Frame, Measurements, Observation, Status
 from bnlint.verify.stopping import VerifyDone
+from bnlint.verify.usercode import UserCode
 
 
 class GraphWatcher:
@@ -38,6 +39,7 @@ class GraphWatcher:
         self.training_steps = 0
         self.evaluations = 0
         self.step_error = ""
+        self.internal_errors: list[str] = []  # bnlint's own failures: that measurement is skipped, the run goes on
 
     def measured(self) -> bool:
         return self._step is not None
@@ -62,11 +64,16 @@ class GraphWatcher:
     # -- the user's runs -------------------------------------------------------------------------------------
 
     def session_run(self, session: Any, fetches: Any, feed: Any, options: Any, metadata: Any) -> Any:
-        ops = fetched_ops(session.graph, fetches)
-        if self._is_training(ops):
+        errors = self.internal_errors
+        ops = guarded(errors, "reading the fetches of a Session.run", lambda: fetched_ops(session.graph, fetches), [])
+        if ops and guarded(errors, "recognizing a training step", lambda: self._is_training(ops), False):
             return self._training(session, ops, fetches, feed, options, metadata)
         result = self._run(session, fetches, feed, options, metadata)
-        if self._step is not None and self._evaluate(session, ops, feed):
+        if (
+            self._step is not None
+            and ops
+            and guarded(errors, "measuring an evaluation run", lambda: self._evaluate(session, ops, feed), False)
+        ):
             raise VerifyDone
         return result
 
@@ -80,7 +87,12 @@ class GraphWatcher:
         if self.training_steps >= self._steps:
             raise VerifyDone  # stopping here lets the loop evaluate after its last watched step
         if self._step is None:
-            self._step = TrainingStep(session, ops, feed, self._code, self._run)
+            self._step = guarded(
+                self.internal_errors,
+                "measuring before the first training step",
+                lambda: TrainingStep(session, ops, feed, self._code, self._run),
+                None,
+            )
             try:
                 result = self._run(session, fetches, feed, options, metadata)
             except tf.errors.OpError as exc:
@@ -88,7 +100,8 @@ class GraphWatcher:
                 # the structure is still measured.
                 self.step_error = f"the first training step failed: {exc.message.splitlines()[0]}"
                 raise VerifyDone from None
-            self._step.measure_after()
+            if self._step is not None:
+                guarded(self.internal_errors, "measuring after the first training step", self._step.measure_after, None)
         else:
             result = self._run(session, fetches, feed, options, metadata)
         self.training_steps += 1
@@ -117,13 +130,23 @@ class GraphWatcher:
         measurements.evaluation_runs = self.evaluations
         if self.step_error:
             measurements.error = self.step_error
-        if self._step is None:
+        errors = self.internal_errors
+        step = self._step
+        if step is None:
             if measurements.status is Status.MEASURED:
-                measurements.status = Status.NO_TRAINING_STEP
+                trained = errors and self.training_steps
+                measurements.status = Status.INTERNAL_ERROR if trained else Status.NO_TRAINING_STEP
+            measurements.internal_errors += errors
             return
-        graph = self._step.fetches[0].graph
-        measurements.reached = sorted(reached_lines(graph, self._code))
-        measurements.observations = [*self._step.observations(), *self._observations, *self._checkpoints(graph)]
+        graph = step.fetches[0].graph
+        lines = guarded(errors, "finding the lines of the graph", lambda: reached_lines(graph, self._code), set())
+        measurements.reached = sorted(lines)
+        measurements.observations = [
+            *guarded(errors, "the training step's measurements", step.observations, []),
+            *self._observations,
+            *guarded(errors, "the Saver check (BN105)", lambda: self._checkpoints(graph), []),
+        ]
+        measurements.internal_errors += errors
 
     def _checkpoints(self, graph: Any) -> list[Observation]:
         """BN105: a Saver whose variable list leaves out the batch-norm moving statistics."""
