@@ -108,16 +108,19 @@ def git_dir(mirrors: Path, repository: str) -> Path:
     raise MissingCopy(f"no local copy of {repository} under {mirrors} (clone it to {base})")
 
 
-def materialize(git: Path, commit: str, into: Path) -> None:
-    """The `*.py` files of the repository at `commit`, as a plain folder (copies may lack big binary files, so the
-    Python files are read one by one rather than archived)."""
-    listing = _git(git, "ls-tree", "-r", "-z", commit).split(b"\0")
+def materialize(git: Path, commit: str, into: Path, suffixes: tuple[str, ...] = (".py",), limit: int = 0) -> None:
+    """The files of the repository at `commit` whose names end in one of `suffixes` (and, with `limit`, whose size
+    is at most that many bytes), as a plain folder. Copies may lack big binary files, so the files are read one by
+    one rather than archived."""
+    listing = _git(git, "ls-tree", "-r", "-l", "-z", commit).split(b"\0")
     blobs = []
     for entry in filter(None, listing):
         info, _, path = entry.partition(b"\t")
-        mode, kind, sha = info.split()
-        if kind == b"blob" and mode != b"120000" and path.endswith(b".py"):
-            blobs.append((path.decode("utf-8", "surrogateescape"), sha.decode()))
+        mode, kind, sha, size = info.split()
+        name = path.decode("utf-8", "surrogateescape")
+        small = not limit or (size.isdigit() and int(size) <= limit)  # "BAD": a blob the copy lacks
+        if kind == b"blob" and mode != b"120000" and name.endswith(suffixes) and small:
+            blobs.append((name, sha.decode()))
     contents = _git(git, "cat-file", "--batch", stdin="".join(f"{sha}\n" for _, sha in blobs).encode())
     offset = 0
     for path, _ in blobs:

@@ -229,3 +229,130 @@ def test_a_run_that_trains_but_reaches_no_finding_is_a_failure_of_verify(tmp_pat
         "        sess.run(train_op, {x: np.random.rand(8, 4)})\n",
     )
     assert "20 training step(s) ran, but none of the 1 finding(s) was reached" in message
+
+
+def test_a_discriminator_step_that_runs_the_update_ops_settles_the_generator_step(tmp_path):
+    source = (FIXTURES / "runnable" / "bad_gan_steps_without_update_ops.py").read_text(encoding="utf-8")
+    fixed = source.replace(
+        "d_opt = tf.train.AdamOptimizer(2e-4).minimize(d_loss, var_list=d_vars)  # expect: BN002",
+        "with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):\n"
+        "    d_opt = tf.train.AdamOptimizer(2e-4).minimize(d_loss, var_list=d_vars)",
+    )
+    script = tmp_path / "gan.py"
+    script.write_text(fixed, encoding="utf-8")
+    status, report = _verify(script)
+    (finding,) = report["findings"]  # the generator step's, still without the dependency
+    assert (finding["code"], finding["verdict"]) == ("BN002", "refuted")
+    assert "another training op of the script updates them" in finding["measurement"]["message"]
+    assert status == 0
+
+
+_SLOW = """
+import time
+import numpy as np
+import tensorflow as tf
+
+x = tf.placeholder(tf.float32, [None, 4])
+is_training = tf.placeholder(tf.bool, [])
+h = tf.layers.batch_normalization(tf.layers.dense(x, 8), training=is_training)
+loss = tf.reduce_mean(tf.square(tf.layers.dense(h, 1)))
+train_op = tf.train.AdamOptimizer(1e-3).minimize(loss)
+with tf.Session() as sess:
+    sess.run(tf.global_variables_initializer())
+    for step in range(100):
+        sess.run(train_op, {x: np.random.rand(8, 4), is_training: True})
+        time.sleep(2)
+"""
+
+
+def test_a_timeout_keeps_what_was_measured(tmp_path):
+    script = tmp_path / "slow.py"
+    script.write_text(_SLOW)
+    status, report = _verify(script, "--timeout", "30")
+    assert status == 1
+    (finding,) = report["findings"]
+    assert (finding["code"], finding["verdict"]) == ("BN002", "confirmed")
+    assert report["note"].startswith("the run timed out after 30 s, after ")
+
+
+def test_moving_statistics_nothing_reads_are_a_note_not_a_finding(tmp_path):
+    # pix2pix normalizes with batch statistics everywhere on purpose and never reads the moving ones.
+    script = tmp_path / "pix2pix.py"
+    script.write_text(
+        "import numpy as np\n"
+        "import tensorflow as tf\n"
+        "x = tf.placeholder(tf.float32, [None, 8, 8, 3])\n"
+        "net = tf.layers.batch_normalization(tf.layers.conv2d(x, 8, 3, padding='same'), training=True)\n"
+        "loss = tf.reduce_mean(tf.abs(tf.layers.conv2d(tf.nn.relu(net), 3, 3, padding='same') - x))\n"
+        "train_op = tf.train.AdamOptimizer(2e-4).minimize(loss)\n"
+        "with tf.Session() as sess:\n"
+        "    sess.run(tf.global_variables_initializer())\n"
+        "    for step in range(40):\n"
+        "        sess.run(train_op, {x: np.random.rand(4, 8, 8, 3)})\n"
+    )
+    status, report = _verify(script)
+    assert report["runtime_findings"] == []
+    (note,) = report["notes"]
+    assert note["code"] == "BN101" and "nothing in the run reads them" in note["message"]
+    assert status == 0
+
+
+def test_mnist_tutorials_read_their_local_files(tmp_path):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from verify_real.data import mnist_idx
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    mnist_idx(tmp_path / "MNIST_data")
+    script = tmp_path / "mnist.py"
+    script.write_text(
+        "import tensorflow as tf\n"
+        "from tensorflow.examples.tutorials.mnist import input_data\n"
+        "mnist = input_data.read_data_sets('MNIST_data/', one_hot=True)\n"
+        "x = tf.placeholder(tf.float32, [None, 784])\n"
+        "y = tf.placeholder(tf.float32, [None, 10])\n"
+        "training = tf.placeholder(tf.bool)\n"
+        "h = tf.layers.batch_normalization(tf.layers.dense(x, 32), training=training)\n"
+        "logits = tf.layers.dense(tf.nn.relu(h), 10)\n"
+        "loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits_v2(labels=y, logits=logits))\n"
+        "train_op = tf.train.AdamOptimizer(1e-3).minimize(loss)\n"
+        "with tf.Session() as sess:\n"
+        "    sess.run(tf.global_variables_initializer())\n"
+        "    for step in range(40):\n"
+        "        xs, ys = mnist.train.next_batch(64)\n"
+        "        sess.run(train_op, {x: xs, y: ys, training: True})\n"
+    )
+    status, report = _verify(script, "--workdir", str(tmp_path))
+    (finding,) = report["findings"]
+    assert (finding["line"], finding["code"], finding["verdict"]) == (10, "BN002", "confirmed")
+    assert status == 1
+
+
+def test_graph_mode_is_decided_from_the_modules_a_script_imports(tmp_path):
+    # main.py names no TF1 API itself: the Session and placeholders it runs come from utils.py.
+    (tmp_path / "utils.py").write_text(
+        "import numpy as np\n"
+        "import tensorflow as tf\n"
+        "def build():\n"
+        "    x = tf.placeholder(tf.float32, [None, 4])\n"
+        "    is_training = tf.placeholder(tf.bool, [])\n"
+        "    h = tf.layers.batch_normalization(tf.layers.dense(x, 8), training=is_training)\n"
+        "    loss = tf.reduce_mean(tf.square(tf.layers.dense(h, 1)))\n"
+        "    with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):\n"
+        "        return x, is_training, tf.train.AdamOptimizer(1e-3).minimize(loss)\n"
+        "def session():\n"
+        "    sess = tf.Session()\n"
+        "    sess.run(tf.global_variables_initializer())\n"
+        "    return sess\n"
+    )
+    script = tmp_path / "main.py"
+    script.write_text(
+        "from utils import *\n"
+        "x, is_training, train_op = build()\n"
+        "sess = session()\n"
+        "for step in range(30):\n"
+        "    sess.run(train_op, {x: np.random.rand(8, 4), is_training: True})\n"
+    )
+    status, report = _verify(script)
+    assert report["mode"] == "graph" and report["training_steps"] == 20
+    assert status == 0

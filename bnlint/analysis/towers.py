@@ -249,6 +249,16 @@ class TowerPairs:
         ]
         return pairs
 
+    def _trains_itself(self, function: FunctionInfo) -> bool:
+        """The builder makes a train op on every call (`self.train = opt.minimize(self.loss)` in a model's
+        constructor, under no condition): what it builds is trained, whichever call built it."""
+        facts = self._facts.facts_for(function)
+        return any(
+            facts.enclosing[op.site] is function
+            and not any(condition.kind is ConditionKind.IF for condition in op.site.context.conditions)
+            for op in facts.train_ops.train_ops
+        )
+
     def _tower_per_pass(self, call: UserCall) -> bool:
         """A builder called once in a `for` loop over data splits (`infer(images[i])`), which builds a new tower on
         every pass: unless the towers share variables, every one after the first trains its own."""
@@ -304,6 +314,8 @@ class TowerPairs:
             return None  # checked first: it settles the most pairs, those of a stack of layers
         if _different_objects(first, second):
             return None  # `self.g_bn0(h)` and `self.g_bn1(h)`: two layers, each with its own variables
+        if self._trains_itself(first.function):
+            return None  # each call builds the train op of its own variables: two models, both trained
         first_flags = self._flows.parameter_flags(first)
         second_flags = self._flows.parameter_flags(second)
         mode_params = self._facts.mode_parameters(first.function)

@@ -40,6 +40,9 @@ class SecondTowerWithoutReuse(Rule):
       different variable-scope names, that do not switch the training flag; two objects of one class that do not
       switch it either (layers, models), and calls through two different objects (`self.g_bn0(h)`,
       `self.g_bn1(h)`); variable helpers without batch norm called twice without a switch.
+    - Builders that make the train op of what they build on every call (a model class whose constructor calls
+      `minimize` under no condition): each call is a model that trains, such as the plain and the batch-normalized
+      network a tutorial compares. A train op built only `if is_training:` leaves the other calls untrained.
     - A loop whose variable scope is named anew on each pass (`tf.variable_scope('tower_%d' % i)`).
     - Functions that build in a graph of their own (`with tf.Graph().as_default():` inside the function).
     - Functions whose only variables are `tf.Variable` (`weight_variable(shape)` helpers): one fresh variable per

@@ -28,11 +28,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--device", choices=("auto", "cpu", "gpu"), default="auto")
     parser.add_argument("--mode", choices=("graph", "eager", "metagraph"), default="graph")
+    # The script's own time for the same steps (benchmarks/verify_real.py): count training steps, measure nothing.
+    parser.add_argument("--timing-only", action="store_true")
     parser.add_argument("arguments", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     measurements = _measure(args)
-    args.result.write_text(measurements.to_json(), encoding="utf-8")
+    _write(args.result, measurements)
     return 0
+
+
+def _write(result: Path, measurements: Measurements) -> None:
+    """Replace the result file whole: the parent may read it at any moment (after a timeout)."""
+    partial = result.with_name(result.name + ".partial")
+    partial.write_text(measurements.to_json(), encoding="utf-8")
+    partial.replace(result)
 
 
 def _measure(args: argparse.Namespace) -> Measurements:
@@ -50,13 +59,20 @@ def _measure(args: argparse.Namespace) -> Measurements:
     if args.mode == "eager":
         from bnlint.verify.eager import EagerWatcher
 
-        watcher: Any = EagerWatcher(args.steps, args.root)
+        watcher: Any = EagerWatcher(args.steps, args.root, measure=not args.timing_only)
     else:
         from bnlint.verify.compat import install_tf1
         from bnlint.verify.session import GraphWatcher
 
         install_tf1()
-        watcher = GraphWatcher(args.steps, args.root)
+        watcher = GraphWatcher(args.steps, args.root, measure=not args.timing_only)
+    def progress() -> None:
+        """What is measured so far, written where the parent finds it if the run is ended by its timeout."""
+        so_far = Measurements(Status.MEASURED, tensorflow=tf.__version__, device=device, mode=args.mode)
+        watcher.finish(so_far)
+        _write(args.result, so_far)
+
+    watcher.progress = progress
     watcher.install()
     measurements = Measurements(Status.MEASURED, tensorflow=tf.__version__, device=device, mode=args.mode)
     _run_script(args.script, args.arguments, measurements, watcher.measured)

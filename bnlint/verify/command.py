@@ -19,7 +19,7 @@ from bnlint.diagnostic import INTERNAL_ERROR, Diagnostic
 from bnlint.engine import check_source
 from bnlint.project import Project
 from bnlint.verify.observations import Measurements, Observation, Status
-from bnlint.verify.verdicts import Judged, RuntimeFinding, Verdict, judge
+from bnlint.verify.verdicts import Judged, RuntimeFinding, Verdict, judge, notes
 
 EXIT_CLEAN, EXIT_CONFIRMED, EXIT_ERROR = 0, 1, 2
 # API names (canonical) that mark TF1 graph code: the script runs in graph mode under tensorflow.compat.v1.
@@ -52,6 +52,7 @@ class Run:
     measurements: Measurements
     seconds: float
     output: str  # what the script printed, shown when it could not be measured
+    timed_out: bool = False  # ended by --timeout: the measurements are what was measured by then
 
 
 def add_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -88,6 +89,8 @@ def verify(args: argparse.Namespace) -> int:
     render = _render_json if args.format == "json" else _render_text
     sys.stdout.write(render(script, run, judged, runtime))
     confirmed = any(item.verdict is Verdict.CONFIRMED for item in judged)
+    if run.timed_out and not (confirmed or runtime):
+        return _fail(f"{measurements.error}: the findings they do not decide are undecided")
     if measurements.internal_errors and not (confirmed or runtime):
         return _fail("some measurements failed (BN901 above): the findings they would decide are undecided")
     if judged and measurements.training_steps and all(item.verdict is Verdict.NOT_REACHED for item in judged):
@@ -158,8 +161,16 @@ def _run_child(script: Path, mode: str, args: argparse.Namespace) -> Run:
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             output, _ = process.communicate()
-            measurements = Measurements(Status.SCRIPT_ERROR, error=f"the run took longer than {args.timeout:g} s")
-            return Run(measurements, time.monotonic() - started, output.decode("utf-8", "replace"))
+            text = output.decode("utf-8", "replace")
+            if result.exists():  # the child wrote what it had measured: keep it
+                measurements = Measurements.from_json(result.read_text(encoding="utf-8"))
+                measurements.error = (
+                    f"the run timed out after {args.timeout:g} s, after {measurements.training_steps} training"
+                    " step(s); these are the measurements made by then"
+                )
+                return Run(measurements, time.monotonic() - started, text, timed_out=True)
+            error = f"the run took longer than {args.timeout:g} s"
+            return Run(Measurements(Status.TIMED_OUT, error=error), time.monotonic() - started, text)
         text = output.decode("utf-8", "replace")
         if not result.exists():
             measurements = Measurements(Status.SCRIPT_ERROR, error=f"the run ended with status {process.returncode}")
@@ -174,6 +185,7 @@ def _why(measurements: Measurements) -> str:
         Status.NO_TENSORFLOW: f"TensorFlow is not installed; install it with: {install_command()}",
         Status.UNSUPPORTED: "not verifiable",
         Status.SCRIPT_ERROR: "the script failed before its first training step",
+        Status.TIMED_OUT: "ended before its first training step was measured",
         Status.INTERNAL_ERROR: f"{INTERNAL_ERROR} internal error of bnlint, not of the script (please report it)",
     }
     reason = reasons.get(measurements.status, measurements.status.value)
@@ -198,6 +210,8 @@ def _render_text(script: Path, run: Run, judged: list[Judged], runtime: list[Run
     else:
         what = f"{m.training_steps} training step(s) and {m.evaluation_runs} evaluation run(s) of the script"
     lines = [f"bnlint verify {script}: {what} on {m.device}, TensorFlow {m.tensorflow}, {run.seconds:.1f} s"]
+    if m.error:
+        lines.append(f"note: {m.error}")
     for item in judged:
         d = item.diagnostic
         if item.evidence is not None:
@@ -209,6 +223,8 @@ def _render_text(script: Path, run: Run, judged: list[Judged], runtime: list[Run
         lines.append(
             f"{_display(finding.path)}:{finding.line}:1: {finding.observation.code} {finding.observation.message}"
         )
+    for note in notes(m):
+        lines.append(f"{_display(note.path)}:{note.line}:1: note: {note.observation.message} ({note.observation.code})")
     for error in m.internal_errors:
         lines.append(f"{_display(str(script))}:1:1: {INTERNAL_ERROR} internal error of bnlint verify: {error}")
     return "\n".join(lines) + "\n"
@@ -239,6 +255,9 @@ def _render_json(script: Path, run: Run, judged: list[Judged], runtime: list[Run
             for item in judged
         ],
         "internal_errors": m.internal_errors,
+        "notes": [
+            {"path": _display(note.path), "line": note.line, **_measurement(note.observation)} for note in notes(m)
+        ],
         "runtime_findings": [
             {"path": _display(finding.path), "line": finding.line, **_measurement(finding.observation)}
             for finding in runtime

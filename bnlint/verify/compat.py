@@ -92,7 +92,20 @@ def install_tf1() -> types.ModuleType:
     sys.modules["tensorflow.contrib"] = contrib
     for name in _CONTRIB:
         sys.modules[f"tensorflow.contrib.{name}"] = _LazyModule(f"tensorflow.contrib.{name}", contrib, name)
+    _install_tutorials()
     return v1
+
+
+def _install_tutorials() -> None:
+    """`from tensorflow.examples.tutorials.mnist import input_data`, read from local files (bnlint.verify.tutorials)."""
+    from bnlint.verify import tutorials
+
+    for name in ("tensorflow.examples", "tensorflow.examples.tutorials", "tensorflow.examples.tutorials.mnist"):
+        package = types.ModuleType(name)
+        package.__path__ = []
+        sys.modules[name] = package
+    sys.modules["tensorflow.examples.tutorials.mnist"].input_data = tutorials  # type: ignore[attr-defined]
+    sys.modules["tensorflow.examples.tutorials.mnist.input_data"] = tutorials
 
 
 def _restore_moved_names(real: types.ModuleType) -> None:

@@ -5,7 +5,9 @@ optimizer's steps. Functions run eagerly while verifying, so each call is seen w
 from __future__ import annotations
 
 import importlib
+import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,8 @@ from bnlint.verify.usercode import UserCode
 
 # tf.keras is tf_keras under TF_USE_LEGACY_KERAS=1; `import keras` is Keras 3. Both are watched.
 _KERAS = ("tf_keras", "keras")
+# How often a long run hands over what it has measured.
+_PROGRESS_SECONDS = 5.0
 
 
 @dataclass
@@ -38,26 +42,32 @@ class _Layer:
 
 
 class EagerWatcher:
-    def __init__(self, steps: int, root: Path) -> None:
+    def __init__(self, steps: int, root: Path, measure: bool = True) -> None:
         self._steps = max(1, steps)
+        self._measure = measure  # off: only count the training steps (the script's own time)
         self._code = UserCode(root)
         self._layers: dict[int, _Layer] = {}
         self._steps_taken = 0
         self._in_step = False
         self._before: dict[int, list[np.ndarray]] = {}
         self.internal_errors: list[str] = []  # bnlint's own failures: that measurement is skipped, the run goes on
+        # Called with what is measured so far, so that a run ended by its timeout keeps it (set by the child).
+        self.progress: Callable[[], None] = lambda: None
+        self._last_progress = 0.0
 
     def measured(self) -> bool:
         return self._steps_taken > 0
 
     def install(self) -> None:
-        tf.config.run_functions_eagerly(True)
+        if self._measure:
+            tf.config.run_functions_eagerly(True)
         for name in _KERAS:
             try:
                 keras = importlib.import_module(name)
             except ImportError:
                 continue
-            self._watch_layers(keras.layers.BatchNormalization)
+            if self._measure:
+                self._watch_layers(keras.layers.BatchNormalization)
             self._watch_steps(keras.optimizers.Optimizer)
 
     def _watch_layers(self, cls: Any) -> None:
@@ -80,6 +90,10 @@ class EagerWatcher:
                 raise VerifyDone  # the loop's evaluation after the last watched step has run
             if watcher._steps_taken == 0:
                 watcher._before = watcher._statistics()
+            elif watcher._steps_taken == 1 or time.monotonic() - watcher._last_progress >= _PROGRESS_SECONDS:
+                # The steps so far have run: hand over what they show, in case the run is ended by its timeout.
+                watcher._last_progress = time.monotonic()
+                guarded(watcher.internal_errors, "writing what is measured so far", watcher.progress, None)
             watcher._steps_taken += 1
             return original(optimizer, *args, **kwargs)
 

@@ -239,15 +239,28 @@ class TrainingStep:
         run_by_step = [op for op in collection if getattr(op, "op", op) in self.ancestry]
         stuck: list[tuple[str, float]] = []
         moved: list[tuple[str, float]] = []
+        updated: list[str] = []  # every layer whose statistics the step moves, trained by it or not
+        idle: list[str] = []  # layers the step runs in training mode, trains not, and whose statistics it leaves
         for layer, ops in self.layers().items():
             active = [op for op in ops if op.op in self.ancestry and op.runs(self.predicates) and op.is_training]
             statistics = self._statistics(layer)
-            if not active or not statistics or not any(name in self.written for name in self._parameters(layer)):
+            if not active or not statistics:
                 continue
             change = max(self.change.get(name, 0.0) for name in statistics)
-            (stuck if change == 0.0 else moved).append((layer, change))
+            if change > 0.0:
+                updated.append(layer)
+            if any(name in self.written for name in self._parameters(layer)):
+                (stuck if change == 0.0 else moved).append((layer, change))
+            elif change == 0.0:
+                idle.append(layer)
         frames = _first_frames(self._code, self.fetches)
-        evidence = {"update_ops": len(collection), "run_by_step": len(run_by_step)}
+        evidence: dict[str, float | int | str] = {
+            "update_ops": len(collection),
+            "run_by_step": len(run_by_step),
+            # Which layers, so that another training op that updates them can settle it (GraphWatcher.finish).
+            "stuck": ",".join(layer for layer, _ in stuck),
+            "moved": ",".join(updated),
+        }
         if stuck:
             return [
                 Observation(
@@ -271,6 +284,33 @@ class TrainingStep:
                     f" statistics move (largest change {largest:.3g} after one step)",
                     frames,
                     evidence={**evidence, "largest_change": largest},
+                )
+            ]
+        if idle and not updated:
+            # A step that trains no batch norm (a GAN's discriminator step through the generator) runs these in
+            # training mode without their update ops: a mistake unless another training op updates them, which
+            # GraphWatcher.finish settles.
+            return [
+                Observation(
+                    "BN101",
+                    True,
+                    f"the training step runs {len(run_by_step)} of {len(collection)} UPDATE_OPS: it runs"
+                    f" {len(idle)} batch-norm layer(s) in training mode ({idle[0]}, ...) and their moving statistics"
+                    " stay unchanged after a step (largest change 0.0)",
+                    frames,
+                    report_at=frames[-1] if frames else None,
+                    evidence={**evidence, "stuck": ",".join(idle), "stuck_layers": len(idle)},
+                )
+            ]
+        if updated:  # a step that trains no batch norm but runs the update ops of layers another step trains
+            return [
+                Observation(
+                    "BN101",
+                    False,
+                    f"the training step runs {len(run_by_step)} of {len(collection)} UPDATE_OPS and updates the"
+                    f" moving statistics of {len(updated)} batch-norm layer(s) another training op trains",
+                    frames,
+                    evidence=evidence,
                 )
             ]
         return []

@@ -16,6 +16,7 @@ class Status(enum.Enum):
     SCRIPT_ERROR = "script_error"  # it failed before its first training step
     UNSUPPORTED = "unsupported"  # it uses an API with no stand-in on this TensorFlow
     INTERNAL_ERROR = "internal_error"  # bnlint's own code failed before the first training step
+    TIMED_OUT = "timed_out"  # ended by the timeout before its first training step was measured
     NO_TENSORFLOW = "no_tensorflow"  # TensorFlow is not installed
 
 
@@ -32,6 +33,8 @@ class Observation:
     # may be a deliberate training-loss evaluation).
     confirms_only: bool = False
     evidence: dict[str, float | int | str] = field(default_factory=dict)
+    # Said as a note, not a finding: what is measured is true but does no harm in this run (`mistake` is False).
+    note: bool = False
 
 
 @dataclass
@@ -75,6 +78,7 @@ class Measurements:
                     report_at=tuple(item["report_at"]) if item["report_at"] else None,  # type: ignore[arg-type]
                     confirms_only=item["confirms_only"],
                     evidence=item["evidence"],
+                    note=item["note"],
                 )
                 for item in data["observations"]
             ],

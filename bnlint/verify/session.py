@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import time
 import traceback
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,15 +25,21 @@ from bnlint.verify.observations import Frame, Measurements, Observation, Status
 from bnlint.verify.stopping import VerifyDone
 from bnlint.verify.usercode import UserCode
 
+# How often a long run hands over what it has measured (see GraphWatcher._report_progress).
+_PROGRESS_SECONDS = 5.0
+
 
 class GraphWatcher:
-    def __init__(self, steps: int, root: Path) -> None:
+    def __init__(self, steps: int, root: Path, measure: bool = True) -> None:
         self._steps = max(1, steps)
+        self._measure = measure  # off: only count the training steps (the script's own time)
         self._code = UserCode(root)
         self._run = session_module.BaseSession.run
         self._init = session_module.BaseSession.__init__
         self._saver_init = saver_module.Saver.__init__
-        self._step: TrainingStep | None = None
+        self._step: TrainingStep | None = None  # the first training op measured: evaluations are judged by it
+        # Every distinct training op (a GAN's discriminator and generator steps), measured around its first run.
+        self._measured: dict[tuple[str, ...], TrainingStep] = {}
         self._training_ops: dict[tuple[str, ...], bool] = {}
         self._observations: list[Observation] = []
         self._batch_statistics_layers: set[str] = set()
@@ -40,6 +48,9 @@ class GraphWatcher:
         self.evaluations = 0
         self.step_error = ""
         self.internal_errors: list[str] = []  # bnlint's own failures: that measurement is skipped, the run goes on
+        # Called with what is measured so far, so that a run ended by its timeout keeps it (set by the child).
+        self.progress: Callable[[], None] = lambda: None
+        self._last_progress = 0.0
 
     def measured(self) -> bool:
         return self._step is not None
@@ -69,12 +80,11 @@ class GraphWatcher:
         if ops and guarded(errors, "recognizing a training step", lambda: self._is_training(ops), False):
             return self._training(session, ops, fetches, feed, options, metadata)
         result = self._run(session, fetches, feed, options, metadata)
-        if (
-            self._step is not None
-            and ops
-            and guarded(errors, "measuring an evaluation run", lambda: self._evaluate(session, ops, feed), False)
-        ):
-            raise VerifyDone
+        if self._step is not None and ops:
+            done = guarded(errors, "measuring an evaluation run", lambda: self._evaluate(session, ops, feed), False)
+            self._report_progress(force=True)
+            if done:
+                raise VerifyDone
         return result
 
     def _is_training(self, ops: list[Any]) -> bool:
@@ -86,26 +96,42 @@ class GraphWatcher:
     def _training(self, session: Any, ops: list[Any], fetches: Any, feed: Any, options: Any, metadata: Any) -> Any:
         if self.training_steps >= self._steps:
             raise VerifyDone  # stopping here lets the loop evaluate after its last watched step
-        if self._step is None:
-            self._step = guarded(
+        key = tuple(sorted(op.name for op in ops))
+        if key not in self._measured and self._measure:
+            step = guarded(
                 self.internal_errors,
-                "measuring before the first training step",
+                "measuring before the first run of a training op",
                 lambda: TrainingStep(session, ops, feed, self._code, self._run),
                 None,
             )
+            self._measure = step is not None  # a measurement that failed once is not tried on every step
+            if step is not None:
+                self._measured[key] = step
+                self._step = self._step or step
             try:
                 result = self._run(session, fetches, feed, options, metadata)
             except tf.errors.OpError as exc:
                 # The mistake itself can break the step (a validation tower's update ops need its inputs):
                 # the structure is still measured.
-                self.step_error = f"the first training step failed: {exc.message.splitlines()[0]}"
+                self.step_error = f"the first run of a training op failed: {exc.message.splitlines()[0]}"
                 raise VerifyDone from None
-            if self._step is not None:
-                guarded(self.internal_errors, "measuring after the first training step", self._step.measure_after, None)
+            if step is not None:
+                guarded(self.internal_errors, "measuring after a training op's first run", step.measure_after, None)
+            first = True
         else:
             result = self._run(session, fetches, feed, options, metadata)
+            first = False
         self.training_steps += 1
+        self._report_progress(force=first)
         return result
+
+    def _report_progress(self, force: bool = False) -> None:
+        """Hand the child what is measured so far: after the first step, after an evaluation, then every few
+        seconds of training (each report walks the graph, so not on every step)."""
+        if self._step is None or not (force or time.monotonic() - self._last_progress >= _PROGRESS_SECONDS):
+            return
+        self._last_progress = time.monotonic()
+        guarded(self.internal_errors, "writing what is measured so far", self.progress, None)
 
     def _evaluate(self, session: Any, ops: list[Any], feed: Any) -> bool:
         """Measure a run that is not a training step; True once an evaluation through moving statistics is seen."""
@@ -141,12 +167,45 @@ class GraphWatcher:
         graph = step.fetches[0].graph
         lines = guarded(errors, "finding the lines of the graph", lambda: reached_lines(graph, self._code), set())
         measurements.reached = sorted(lines)
+        measured = _updated_elsewhere(
+            [
+                observation
+                for each in self._measured.values()
+                for observation in self._where_it_hurts(
+                    guarded(errors, "the training steps' measurements", each.observations, []), each
+                )
+            ]
+        )
         measurements.observations = [
-            *guarded(errors, "the training step's measurements", step.observations, []),
+            *measured,
             *self._observations,
             *guarded(errors, "the Saver check (BN105)", lambda: self._checkpoints(graph), []),
         ]
         measurements.internal_errors += errors
+
+    def _where_it_hurts(self, observations: list[Observation], step: TrainingStep) -> list[Observation]:
+        """Moving statistics that never update are a mistake only where something reads them: an inference-mode
+        batch norm or the inference branch of a mode switch, a Saver (a restored model), or an evaluation run.
+        A script that normalizes with batch statistics everywhere on purpose (pix2pix) gets a note instead."""
+        readers = bool(self._savers) or self.evaluations > 0
+        readers = readers or any(not op.is_training or op.pred is not None for op in step.batch_norm)
+        if readers:
+            return observations
+        return [
+            Observation(
+                "BN101",
+                False,
+                f"{observation.message}; nothing in the run reads them (every batch norm normalizes with batch"
+                " statistics, and no Saver or evaluation uses the moving ones), so this does no harm here",
+                observation.frames,
+                report_at=observation.report_at,
+                evidence={**observation.evidence, "readers": 0},
+                note=True,
+            )
+            if observation.code == "BN101" and observation.mistake
+            else observation
+            for observation in observations
+        ]
 
     def _checkpoints(self, graph: Any) -> list[Observation]:
         """BN105: a Saver whose variable list leaves out the batch-norm moving statistics."""
@@ -170,6 +229,32 @@ class GraphWatcher:
                 )
             )
         return observations
+
+
+def _updated_elsewhere(observations: list[Observation]) -> list[Observation]:
+    """A training op that leaves the moving statistics of its layers unchanged is no mistake when another one
+    updates them (a GAN's discriminator step running the generator's update ops)."""
+    moved = {
+        layer
+        for observation in observations
+        if observation.code == "BN101"
+        for layer in str(observation.evidence.get("moved", "")).split(",")
+        if layer
+    }
+    settled = []
+    for observation in observations:
+        stuck = set(filter(None, str(observation.evidence.get("stuck", "")).split(",")))
+        if observation.code == "BN101" and observation.mistake and stuck and stuck <= moved:
+            observation = Observation(
+                "BN101",
+                False,
+                f"this training op leaves the moving statistics of {len(stuck)} batch-norm layer(s) unchanged"
+                f" ({sorted(stuck)[0]}, ...), and another training op of the script updates them",
+                observation.frames,
+                evidence=observation.evidence,
+            )
+        settled.append(observation)
+    return settled
 
 
 def _placement(config: Any) -> Any:

@@ -27,7 +27,8 @@ class Verdict(enum.Enum):
 _NOT_MEASURED = {
     "BN102": "no run in the watched steps shows this layer's mode in use (an evaluation through it would:"
     " try a larger --steps)",
-    "BN101": "no measured train op decides it",
+    "BN101": "no train op built here ran in the watched steps while training a batch-norm layer (one that trains"
+    " none has no update ops of its own to run: the layers it runs are judged at the train op that trains them)",
 }
 _NOT_REACHED = "the script did not build this code before it stopped"
 
@@ -63,6 +64,17 @@ def judge(diagnostics: Sequence[Diagnostic], measurements: Measurements) -> tupl
     return judged, _distinct(runtime)
 
 
+def notes(measurements: Measurements) -> list[RuntimeFinding]:
+    """What the run measured that is true but harmless here, with where to say it."""
+    return _distinct(
+        [
+            RuntimeFinding(observation.report_at[0], observation.report_at[1], observation)
+            for observation in measurements.observations
+            if observation.note and observation.report_at is not None
+        ]
+    )
+
+
 def _judge(diagnostic: Diagnostic, measurements: Measurements) -> Judged:
     check = CHECKS.get(diagnostic.code)
     lines = _lines(diagnostic)
@@ -75,7 +87,10 @@ def _judge(diagnostic: Diagnostic, measurements: Measurements) -> Judged:
         return Judged(diagnostic, Verdict.CONFIRMED, mistakes[0])
     reached = any(p == path and line in lines for p, line in measurements.reached)
     healthy = [item for item in measurements.observations if item.code == check and not item.mistake]
-    if check in _REFUTING and (relevant or (reached and healthy)):
+    # A healthy measurement built elsewhere (a train op made by a helper) speaks for a reached finding only when it
+    # is the one measurement of its kind: with a GAN's two train ops, one's health says nothing of the other.
+    single = len({item.frames for item in healthy}) == 1
+    if check in _REFUTING and (relevant or (reached and single)):
         return Judged(diagnostic, Verdict.REFUTED, (relevant or healthy)[0])
     if reached or relevant or diagnostic.code == "BN005":
         reason = _NOT_MEASURED.get(check or "", "nothing in the watched steps measures it")
