@@ -193,7 +193,8 @@ def test_a_keras_functional_literal_is_measured(tmp_path):
         "for step in range(30):\n"
         "    with tf.GradientTape() as tape:\n"
         "        loss = tf.reduce_mean(tf.square(model(np.random.rand(16, 8).astype('float32'), training=True)))\n"
-        "    optimizer.apply_gradients(zip(tape.gradient(loss, model.trainable_variables), model.trainable_variables))\n"
+        "    variables = model.trainable_variables\n"
+        "    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))\n"
     )
     status, report = _verify(script)
     (finding,) = report["findings"]
@@ -356,3 +357,31 @@ def test_graph_mode_is_decided_from_the_modules_a_script_imports(tmp_path):
     status, report = _verify(script)
     assert report["mode"] == "graph" and report["training_steps"] == 20
     assert status == 0
+
+
+def test_a_tf2_step_that_runs_batch_norm_in_inference_mode_is_found(tmp_path):
+    source = (
+        "import numpy as np\n"
+        "import tensorflow as tf\n"
+        "model = tf.keras.Sequential([tf.keras.layers.Dense(16, input_shape=(8,)),"
+        " tf.keras.layers.BatchNormalization(), tf.keras.layers.Dense(1)])\n"
+        "optimizer = tf.keras.optimizers.Adam(1e-2)\n"
+        "@tf.function\n"
+        "def train_step(x, y):\n"
+        "    with tf.GradientTape() as tape:\n"
+        "        loss = tf.reduce_mean(tf.square(model(x) - y))\n"
+        "    variables = model.trainable_variables\n"
+        "    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))\n"
+        "for step in range(40):\n"
+        "    train_step(np.random.rand(32, 8).astype('float32') * 5, np.random.rand(32, 1).astype('float32'))\n"
+    )
+    script = tmp_path / "step.py"
+    script.write_text(source)
+    status, report = _verify(script)
+    (finding,) = report["runtime_findings"]
+    assert (finding["line"], finding["code"]) == (8, "BN102")
+    assert "inference mode in the training step" in finding["message"]
+    assert status == 1
+    script.write_text(source.replace("model(x) - y", "model(x, training=True) - y"))
+    status, report = _verify(script)
+    assert report["runtime_findings"] == [] and status == 0

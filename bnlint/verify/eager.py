@@ -48,8 +48,9 @@ class EagerWatcher:
         self._code = UserCode(root)
         self._layers: dict[int, _Layer] = {}
         self._steps_taken = 0
-        self._in_step = False
+        self._tapes = 0  # GradientTapes open now: a layer called inside one is part of a training step
         self._before: dict[int, list[np.ndarray]] = {}
+        self._parameters_before: dict[int, list[np.ndarray]] = {}
         self.internal_errors: list[str] = []  # bnlint's own failures: that measurement is skipped, the run goes on
         # Called with what is measured so far, so that a run ended by its timeout keeps it (set by the child).
         self.progress: Callable[[], None] = lambda: None
@@ -69,6 +70,21 @@ class EagerWatcher:
             if self._measure:
                 self._watch_layers(keras.layers.BatchNormalization)
             self._watch_steps(keras.optimizers.Optimizer)
+        if self._measure:
+            self._watch_tapes(tf.GradientTape)
+
+    def _watch_tapes(self, cls: Any) -> None:
+        watcher, enter, leave = self, cls.__enter__, cls.__exit__
+
+        def entered(tape: Any) -> Any:
+            watcher._tapes += 1
+            return enter(tape)
+
+        def left(tape: Any, *args: Any) -> Any:
+            watcher._tapes -= 1
+            return leave(tape, *args)
+
+        cls.__enter__, cls.__exit__ = entered, left
 
     def _watch_layers(self, cls: Any) -> None:
         watcher, original = self, cls.__call__
@@ -77,7 +93,7 @@ class EagerWatcher:
             training = kwargs.get("training", args[0] if args else None)
             frames = watcher._code.frames(traceback.extract_stack())
             record = watcher._layers.setdefault(id(layer), _Layer(layer))
-            record.calls.append(_Call(layer, training, frames, inputs, watcher._in_step))
+            record.calls.append(_Call(layer, training, frames, inputs, watcher._tapes > 0))
             return original(layer, inputs, *args, **kwargs)
 
         cls.__call__ = call
@@ -90,6 +106,7 @@ class EagerWatcher:
                 raise VerifyDone  # the loop's evaluation after the last watched step has run
             if watcher._steps_taken == 0:
                 watcher._before = watcher._statistics()
+                watcher._parameters_before = watcher._parameters()
             elif watcher._steps_taken == 1 or time.monotonic() - watcher._last_progress >= _PROGRESS_SECONDS:
                 # The steps so far have run: hand over what they show, in case the run is ended by its timeout.
                 watcher._last_progress = time.monotonic()
@@ -106,6 +123,11 @@ class EagerWatcher:
             if hasattr(record.layer, "moving_mean")
         }
 
+    def _parameters(self) -> dict[int, list[np.ndarray]]:
+        """Each layer's gamma and beta (those it has: `scale=False` or `center=False` drop one)."""
+        pairs = {key: (_weight(record, "gamma"), _weight(record, "beta")) for key, record in self._layers.items()}
+        return {key: [np.array(weight) for weight in pair if weight is not None] for key, pair in pairs.items()}
+
     # -- the report ------------------------------------------------------------------------------------------
 
     def finish(self, measurements: Measurements) -> None:
@@ -119,10 +141,13 @@ class EagerWatcher:
         )
         errors = self.internal_errors
         after = guarded(errors, "reading the moving statistics after the steps", self._statistics, {})
+        parameters = guarded(errors, "reading gamma and beta after the steps", self._parameters, {})
         observations = []
         for key, record in self._layers.items():
             change = _largest_change(self._before.get(key), after.get(key))
             observations += self._fixed_modes(record, change)
+            trained = _largest_change(self._parameters_before.get(key), parameters.get(key))
+            observations += self._inference_in_step(record, change, trained)
         measurements.observations = observations
         measurements.internal_errors += errors
 
@@ -161,6 +186,26 @@ class EagerWatcher:
             )
         return observations
 
+    def _inference_in_step(self, record: _Layer, change: float | None, trained: float | None) -> list[Observation]:
+        """A layer called inside a training step (a GradientTape) whose moving statistics never move while the step
+        trains its gamma/beta: it ran in inference mode (`model(x)` without `training=True`, Keras' default)."""
+        calls = [call for call in record.calls if call.during_step and call.frames]
+        if not calls or change != 0.0 or not trained:
+            return []
+        frames = calls[0].frames
+        return [
+            Observation(
+                "BN102",
+                True,
+                f"batch norm {record.layer.name} runs in inference mode in the training step while the step trains"
+                f" its gamma/beta: it never normalizes with batch statistics, and its moving statistics never learn"
+                f" (largest change 0 over {self._steps_taken} steps)",
+                frames,
+                report_at=frames[-1],
+                evidence={"moving_statistics_change": 0.0, "gamma_beta_change": trained},
+            )
+        ]
+
     def _mode_difference(self, layer: Any, inputs: Any) -> float:
         """Outputs in training and inference mode on one batch; the moving statistics are put back afterwards."""
         saved = [np.array(layer.moving_mean), np.array(layer.moving_variance)]
@@ -171,6 +216,10 @@ class EagerWatcher:
             layer.moving_mean.assign(saved[0])
             layer.moving_variance.assign(saved[1])
         return float(np.max(np.abs(training - inference)))
+
+
+def _weight(record: _Layer, name: str) -> Any:
+    return getattr(record.layer, name, None)
 
 
 def _concrete(inputs: Any) -> bool:
