@@ -49,8 +49,8 @@ VERDICTS = ("confirmed", "refuted", "not measured", "not reached")
 class Expectation:
     path: str
     line: int
-    code: str
-    verdict: str  # what a correct verify says of the finding on that line
+    code: str  # a static rule (BN0xx), or a runtime check (BN1xx) for a mistake only the run can show
+    verdict: str  # what a correct verify says of the finding on that line ("confirmed" for a runtime one)
     why: str
 
 
@@ -159,6 +159,14 @@ def _judge(result: Result, report: dict, folder: Path, workdir: Path) -> None:
             result.false_confirmations.append(where)
         elif judged is not None and judged.verdict != verdict:
             result.unexpected.append(f"{where}: {verdict}, judged {judged.verdict} ({finding.get('reason', '')})")
+    # A mistake only the run shows (BN1xx at the user's line) is a claim too: expected, or a false confirmation.
+    for finding in report["runtime_findings"]:
+        path = (workdir / finding["path"]).resolve()
+        key = (path.relative_to(folder.resolve()).as_posix(), finding["line"], finding["code"])
+        result.verdicts["runtime"] += 1
+        judged = expected.get(key)
+        if judged is None or judged.verdict != "confirmed":
+            result.false_confirmations.append(f"{key[0]}:{key[1]} {key[2]} (runtime): {finding['message']}")
 
 
 def _own_time(script: Script, path: Path, workdir: Path, environment: dict[str, str], mode: str) -> float | None:
@@ -180,9 +188,9 @@ def _own_time(script: Script, path: Path, workdir: Path, environment: dict[str, 
 
 def markdown(results: list[Result]) -> str:
     lines = [
-        "| script | kind | verdict | confirmed | refuted | not measured | not reached | false confirmations |"
-        " verify (s) | script alone (s) |",
-        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| script | kind | verdict | confirmed | refuted | not measured | not reached | runtime only |"
+        " false confirmations | verify (s) | script alone (s) |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for result in results:
         if result.script.outside:
@@ -191,7 +199,7 @@ def markdown(results: list[Result]) -> str:
         own = f"{result.own_seconds:.1f}" if result.own_seconds is not None else "-"
         lines.append(
             f"| {result.script.id} | {result.script.kind} | {'yes' if result.verdict else 'no: ' + result.message} |"
-            f" {v['confirmed']} | {v['refuted']} | {v['not measured']} | {v['not reached']} |"
+            f" {v['confirmed']} | {v['refuted']} | {v['not measured']} | {v['not reached']} | {v['runtime']} |"
             f" {len(result.false_confirmations)} | {result.seconds:.1f} | {own} |"
         )
     ran = [result for result in results if not result.script.outside]

@@ -385,3 +385,26 @@ def test_a_tf2_step_that_runs_batch_norm_in_inference_mode_is_found(tmp_path):
     script.write_text(source.replace("model(x) - y", "model(x, training=True) - y"))
     status, report = _verify(script)
     assert report["runtime_findings"] == [] and status == 0
+
+
+def test_contribs_own_module_paths_reach_the_stand_in(tmp_path):
+    source = _SLIM_VARIANTS.replace(
+        "import tensorflow.contrib.slim as slim\n",
+        "import tensorflow.contrib.slim as slim\n"
+        "from tensorflow.contrib.layers.python.layers import utils\n"
+        "from tensorflow.contrib.framework.python.ops import arg_scope\n"
+        "import tensorflow.contrib.slim.python.slim.learning as learning\n"
+        "assert utils.smart_cond and arg_scope.arg_scope and learning.create_train_op\n",
+    )
+    script = tmp_path / "train.py"
+    script.write_text(source)
+    status, report = _verify(script)
+    assert status == 0 and report["training_steps"] == 20
+
+
+def test_a_contrib_module_without_a_stand_in_is_not_verifiable_at_any_depth(tmp_path):
+    message = _failure(
+        tmp_path,
+        "import tensorflow as tf\nx = tf.placeholder(tf.float32)\nfrom tensorflow.contrib.learn.python.learn import datasets\n",
+    )
+    assert "not verifiable: tensorflow.contrib.learn has no stand-in" in message

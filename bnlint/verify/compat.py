@@ -5,8 +5,11 @@
 from __future__ import annotations
 
 import importlib
+import importlib.abc
+import importlib.util
 import sys
 import types
+from typing import Any
 
 # tf_slim's batch_norm lazily imports tf_keras.legacy_tf_layers.*, which tf_keras 2.16+ ships under src/.
 _LEGACY_LAYERS = ("", ".base", ".core", ".convolutional", ".normalization", ".pooling")
@@ -74,6 +77,52 @@ class _Contrib(types.ModuleType):
         return module
 
 
+class _ContribPaths(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Deep imports of contrib's own layout (`tensorflow.contrib.layers.python.layers.utils`,
+    `tensorflow.contrib.framework.python.ops.arg_scope`): the tf-slim module of the same name stands in."""
+
+    def find_spec(self, fullname: str, path: object = None, target: object = None) -> Any:
+        if fullname.startswith("tensorflow.contrib."):
+            return importlib.util.spec_from_loader(fullname, self, is_package=True)
+        return None
+
+    def create_module(self, spec: Any) -> types.ModuleType:
+        name, *rest = spec.name.split(".")[2:]
+        if name not in _CONTRIB:
+            raise UnsupportedApi(f"tensorflow.contrib.{name} has no stand-in on TensorFlow 2")
+        rest = [part for part in rest if part != "python"]
+        if not rest:  # `tensorflow.contrib.layers.python`: a folder on the way
+            package = types.ModuleType(spec.name)
+            package.__path__ = []
+            return _set_on_parent(spec.name, package)
+        # `slim.python.slim` is the package itself; otherwise tf-slim keeps the module under its own name, in
+        # `layers` or in `ops` (`framework.python.ops.arg_scope` is `tf_slim.ops.arg_scope`).
+        first = [_CONTRIB[name]] if rest == [name] else []
+        last = rest[-1]
+        dotted = ".".join(rest)
+        candidates = [*first, f"tf_slim.{dotted}", f"tf_slim.{last}", f"tf_slim.layers.{last}", f"tf_slim.ops.{last}"]
+        for candidate in candidates:
+            try:
+                return _set_on_parent(spec.name, importlib.import_module(candidate))
+            except ImportError:
+                continue
+        raise UnsupportedApi(f"{spec.name} has no stand-in on TensorFlow 2")
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        """The stand-in is imported already (create_module)."""
+
+
+def _set_on_parent(name: str, module: types.ModuleType) -> types.ModuleType:
+    """`import tensorflow.contrib.x.python.y as z` reads each name as an attribute of the one before: set the module
+    on what its parent name stands for (a tf-slim module, or a folder on the way)."""
+    parent_name, _, child = name.rpartition(".")
+    parent: object = sys.modules["tensorflow"]
+    for part in parent_name.split(".")[1:]:
+        parent = getattr(parent, part)
+    setattr(parent, child, module)
+    return module
+
+
 def install_tf1() -> types.ModuleType:
     """Put the TF1 view of TensorFlow in place for every later `import tensorflow`; return compat.v1."""
     import tensorflow as real
@@ -92,6 +141,7 @@ def install_tf1() -> types.ModuleType:
     sys.modules["tensorflow.contrib"] = contrib
     for name in _CONTRIB:
         sys.modules[f"tensorflow.contrib.{name}"] = _LazyModule(f"tensorflow.contrib.{name}", contrib, name)
+    sys.meta_path.insert(0, _ContribPaths())
     _install_tutorials()
     return v1
 

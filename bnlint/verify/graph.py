@@ -441,7 +441,9 @@ class Evaluation:
 
     def variance_ratios(self) -> list[Observation]:
         """BN104: inference-mode batch norm fed a batch whose variance is far from the moving variance."""
-        inference = [op for op in self._active if not op.is_training]
+        # The fused kernel holds the layer's input and moving variance (inputs 0 and 4); batch norm on 2-D input is
+        # built from smaller ops (`_unfused`), whose input this measurement does not read.
+        inference = [op for op in self._active if not op.is_training and op.op.type in _BATCH_NORM_OPS]
         if not inference:
             return []
         tensors = []
