@@ -295,6 +295,9 @@ def test_moving_statistics_nothing_reads_are_a_note_not_a_finding(tmp_path):
     assert report["runtime_findings"] == []
     (note,) = report["notes"]
     assert note["code"] == "BN101" and "nothing in the run reads them" in note["message"]
+    (literal,) = report["findings"]  # BN001: training=True, the script's design here
+    assert (literal["code"], literal["verdict"]) == ("BN001", "refuted")
+    assert "nothing reads the moving ones" in literal["reason"]
     assert status == 0
 
 
@@ -408,3 +411,34 @@ def test_a_contrib_module_without_a_stand_in_is_not_verifiable_at_any_depth(tmp_
         "import tensorflow as tf\nx = tf.placeholder(tf.float32)\nfrom tensorflow.contrib.learn.python.learn import datasets\n",
     )
     assert "not verifiable: tensorflow.contrib.learn has no stand-in" in message
+
+
+def test_tensorflows_own_refusal_of_a_second_tower_confirms_bn003(tmp_path):
+    script = tmp_path / "towers.py"
+    script.write_text(
+        "import tensorflow as tf\n"
+        "def network(x, is_training):\n"
+        "    with tf.variable_scope('net'):\n"
+        "        h = tf.layers.batch_normalization(tf.layers.dense(x, 8, name='fc1'), training=is_training)\n"
+        "        return tf.layers.dense(h, 1, name='out')\n"
+        "x = tf.placeholder(tf.float32, [None, 4])\n"
+        "train_out = network(x, True)\n"
+        "valid_out = network(x, False)\n"
+    )
+    status, report = _verify(script)
+    (finding,) = report["findings"]
+    assert (finding["line"], finding["code"], finding["verdict"]) == (8, "BN003", "confirmed")
+    assert "already exists, disallowed" in finding["measurement"]["message"]
+    assert status == 1
+
+
+def test_contrib_framework_members_come_from_every_tf_slim_module_that_has_them(tmp_path):
+    source = _SLIM_VARIANTS.replace(
+        "    train_op = tf.train.AdamOptimizer(1e-3).minimize(loss)\n",
+        "    global_step = tf.contrib.framework.get_or_create_global_step()\n"
+        "    train_op = tf.train.AdamOptimizer(1e-3).minimize(loss, global_step=global_step)\n",
+    )
+    script = tmp_path / "train.py"
+    script.write_text(source)
+    status, report = _verify(script)
+    assert status == 0 and report["training_steps"] == 20

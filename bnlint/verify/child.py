@@ -10,14 +10,16 @@ import argparse
 import os
 import runpy
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bnlint.verify.failures import bnlint_failure
-from bnlint.verify.observations import Measurements, Status
+from bnlint.verify.observations import Measurements, Observation, Status
 from bnlint.verify.stopping import VerifyDone
+from bnlint.verify.usercode import UserCode
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,11 +39,15 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+_WRITING = threading.Lock()  # the script's own threads (queue runners) run sessions and report progress too
+
+
 def _write(result: Path, measurements: Measurements) -> None:
     """Replace the result file whole: the parent may read it at any moment (after a timeout)."""
-    partial = result.with_name(result.name + ".partial")
-    partial.write_text(measurements.to_json(), encoding="utf-8")
-    partial.replace(result)
+    with _WRITING:
+        partial = result.with_name(result.name + ".partial")
+        partial.write_text(measurements.to_json(), encoding="utf-8")
+        partial.replace(result)
 
 
 def _measure(args: argparse.Namespace) -> Measurements:
@@ -75,9 +81,33 @@ def _measure(args: argparse.Namespace) -> Measurements:
     watcher.progress = progress
     watcher.install()
     measurements = Measurements(Status.MEASURED, tensorflow=tf.__version__, device=device, mode=args.mode)
-    _run_script(args.script, args.arguments, measurements, watcher.measured)
+    failure = _run_script(args.script, args.arguments, measurements, watcher.measured)
     watcher.finish(measurements)
+    tower = _tower_error(failure, UserCode(args.root)) if failure is not None else None
+    if tower is not None:
+        # TensorFlow itself refused the second tower: that is the measurement, whatever ran before it.
+        measurements.status = Status.MEASURED
+        measurements.observations.append(tower)
     return measurements
+
+
+def _tower_error(exc: BaseException, code: UserCode) -> Observation | None:
+    """`Variable conv1/weights already exists, disallowed. Did you mean to set reuse=True ...`: TF1's own
+    verdict on a second tower built without reuse, raised where the user's code builds it (BN103)."""
+    message = str(exc).strip().splitlines()
+    if not (isinstance(exc, ValueError) and message and "already exists, disallowed" in message[0]):
+        return None
+    frames = code.frames(traceback.extract_tb(exc.__traceback__))
+    if not frames:
+        return None
+    return Observation(
+        "BN103",
+        True,
+        f"building this tower raised TensorFlow's own error: {message[0]}",
+        frames,
+        report_at=frames[-1],
+        evidence={"error": message[0]},
+    )
 
 
 def _device(tf: Any, wanted: str) -> str | None:
@@ -89,7 +119,10 @@ def _device(tf: Any, wanted: str) -> str | None:
     return f"GPU ({details.get('device_name', gpus[0].name)})"
 
 
-def _run_script(script: Path, arguments: list[str], measurements: Measurements, measured: Callable[[], bool]) -> None:
+def _run_script(
+    script: Path, arguments: list[str], measurements: Measurements, measured: Callable[[], bool]
+) -> BaseException | None:
+    """Run the script; the exception it ended with, if it was the script's own."""
     from bnlint.verify.compat import UnsupportedApi
 
     sys.argv = [str(script), *[argument for argument in arguments if argument != "--"]]
@@ -97,7 +130,7 @@ def _run_script(script: Path, arguments: list[str], measurements: Measurements, 
     try:
         runpy.run_path(str(script), run_name="__main__")
     except VerifyDone:
-        return
+        return None
     except UnsupportedApi as exc:
         measurements.status = Status.UNSUPPORTED
         measurements.error = str(exc)
@@ -111,10 +144,12 @@ def _run_script(script: Path, arguments: list[str], measurements: Measurements, 
             measurements.internal_errors.append(ours)
             if not measured():
                 measurements.status = Status.INTERNAL_ERROR
-            return
+            return None
         measurements.error = _describe(exc, script)  # the user's script failed: its error, with its line
         if not measured():
             measurements.status = Status.SCRIPT_ERROR
+        return exc
+    return None
 
 
 def _describe(exc: BaseException, script: Path) -> str:

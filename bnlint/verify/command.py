@@ -85,7 +85,7 @@ def verify(args: argparse.Namespace) -> int:
     measurements = run.measurements
     if measurements.status is not Status.MEASURED:
         return _fail(_why(measurements), run.output)
-    judged, runtime = judge(diagnostics, measurements)
+    judged, runtime = judge(diagnostics, measurements, args.steps)
     render = _render_json if args.format == "json" else _render_text
     sys.stdout.write(render(script, run, judged, runtime))
     confirmed = any(item.verdict is Verdict.CONFIRMED for item in judged)

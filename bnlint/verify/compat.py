@@ -14,12 +14,12 @@ from typing import Any
 # tf_slim's batch_norm lazily imports tf_keras.legacy_tf_layers.*, which tf_keras 2.16+ ships under src/.
 _LEGACY_LAYERS = ("", ".base", ".core", ".convolutional", ".normalization", ".pooling")
 
-# `tensorflow.contrib.<name>` members with a stand-in, and the module that stands in.
+# `tensorflow.contrib.<name>` members with a stand-in, and the modules that stand in, searched in order.
 _CONTRIB = {
-    "slim": "tf_slim",
-    "layers": "tf_slim.layers",
-    "framework": "tf_slim.ops.arg_scope",
-    "training": "tf_slim.training.training",
+    "slim": ("tf_slim",),
+    "layers": ("tf_slim.layers",),
+    "framework": ("tf_slim.ops.arg_scope", "tf_slim.ops.variables", "tf_slim"),
+    "training": ("tf_slim.training.training",),
 }
 
 
@@ -69,12 +69,30 @@ class _Contrib(types.ModuleType):
         self.__path__: list[str] = []
 
     def __getattr__(self, name: str) -> object:
-        target = _CONTRIB.get(name)
-        if target is None:
+        targets = _CONTRIB.get(name)
+        if targets is None:
             raise UnsupportedApi(f"tensorflow.contrib.{name} has no stand-in on TensorFlow 2")
-        module = importlib.import_module(target)
+        module = importlib.import_module(targets[0]) if len(targets) == 1 else _Merged(name, targets)
         setattr(self, name, module)
         return module
+
+
+class _Merged(types.ModuleType):
+    """A contrib module whose members tf-slim keeps in several modules (`contrib.framework`: `arg_scope` in one,
+    `get_or_create_global_step` in another). A member none of them has is not verifiable, not the script's error."""
+
+    def __init__(self, name: str, targets: tuple[str, ...]) -> None:
+        super().__init__(f"tensorflow.contrib.{name}")
+        self._targets = targets
+
+    def __getattr__(self, attr: str) -> object:
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        for target in self._targets:
+            module = importlib.import_module(target)
+            if hasattr(module, attr):
+                return getattr(module, attr)
+        raise UnsupportedApi(f"{self.__name__}.{attr} has no stand-in on TensorFlow 2")
 
 
 class _ContribPaths(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -97,7 +115,7 @@ class _ContribPaths(importlib.abc.MetaPathFinder, importlib.abc.Loader):
             return _set_on_parent(spec.name, package)
         # `slim.python.slim` is the package itself; otherwise tf-slim keeps the module under its own name, in
         # `layers` or in `ops` (`framework.python.ops.arg_scope` is `tf_slim.ops.arg_scope`).
-        first = [_CONTRIB[name]] if rest == [name] else []
+        first = [_CONTRIB[name][0]] if rest == [name] else []
         last = rest[-1]
         dotted = ".".join(rest)
         candidates = [*first, f"tf_slim.{dotted}", f"tf_slim.{last}", f"tf_slim.layers.{last}", f"tf_slim.ops.{last}"]

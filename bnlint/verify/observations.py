@@ -51,6 +51,9 @@ class Measurements:
     observations: list[Observation] = field(default_factory=list)
     # bnlint's own failures (a stand-in, a measurement), one line each: reported as BN901, never as the script's.
     internal_errors: list[str] = field(default_factory=list)
+    # Whether anything in the run reads moving statistics (an inference-mode batch norm or mode switch in the graph,
+    # an evaluation run): where nothing does, batch norm fixed in training mode is the script's design.
+    moving_statistics_read: bool = True
 
     def to_json(self) -> str:
         data = asdict(self)
@@ -83,4 +86,5 @@ class Measurements:
                 for item in data["observations"]
             ],
             internal_errors=data["internal_errors"],
+            moving_statistics_read=data["moving_statistics_read"],
         )

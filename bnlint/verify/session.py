@@ -182,14 +182,17 @@ class GraphWatcher:
             *guarded(errors, "the Saver check (BN105)", lambda: self._checkpoints(graph), []),
         ]
         measurements.internal_errors += errors
+        measurements.moving_statistics_read = self._reads_moving_statistics(step)
+
+    def _reads_moving_statistics(self, step: TrainingStep) -> bool:
+        return self.evaluations > 0 or any(not op.is_training or op.pred is not None for op in step.batch_norm)
 
     def _where_it_hurts(self, observations: list[Observation], step: TrainingStep) -> list[Observation]:
         """Moving statistics that never update are a mistake only where something reads them: an inference-mode
-        batch norm or the inference branch of a mode switch, a Saver (a restored model), or an evaluation run.
-        A script that normalizes with batch statistics everywhere on purpose (pix2pix) gets a note instead."""
-        readers = bool(self._savers) or self.evaluations > 0
-        readers = readers or any(not op.is_training or op.pred is not None for op in step.batch_norm)
-        if readers:
+        batch norm or the inference branch of a mode switch in the graph, or an evaluation run. A script that
+        normalizes with batch statistics everywhere on purpose (pix2pix, whose test mode does too) gets a note
+        instead; a Saver alone reads nothing, since a graph restored from it is built by code in training mode."""
+        if self._reads_moving_statistics(step):
             return observations
         return [
             Observation(

@@ -25,12 +25,15 @@ class Verdict(enum.Enum):
 
 
 _NOT_MEASURED = {
-    "BN102": "no run in the watched steps shows this layer's mode in use (an evaluation through it would:"
-    " try a larger --steps)",
+    "BN102": "no run in the watched steps shows this layer's mode in use (an evaluation through it would)",
     "BN101": "no train op built here ran in the watched steps while training a batch-norm layer (one that trains"
     " none has no update ops of its own to run: the layers it runs are judged at the train op that trains them)",
 }
 _NOT_REACHED = "the script did not build this code before it stopped"
+_TRAINING_BY_DESIGN = (
+    "every batch norm of the run normalizes with batch statistics and nothing reads the moving ones (no"
+    " inference-mode batch norm or mode switch in the graph, no evaluation run): the fixed mode is the script's design"
+)
 
 
 @dataclass(frozen=True)
@@ -50,9 +53,20 @@ class RuntimeFinding:
     observation: Observation
 
 
-def judge(diagnostics: Sequence[Diagnostic], measurements: Measurements) -> tuple[list[Judged], list[RuntimeFinding]]:
-    judged = [_judge(diagnostic, measurements) for diagnostic in diagnostics if not diagnostic.is_error]
-    used = {id(item.evidence) for item in judged if item.verdict is Verdict.CONFIRMED}
+def judge(
+    diagnostics: Sequence[Diagnostic], measurements: Measurements, watched: int
+) -> tuple[list[Judged], list[RuntimeFinding]]:
+    """Each finding's verdict; `watched` is the number of training steps verify was asked to watch."""
+    judged = [_judge(diagnostic, measurements, watched) for diagnostic in diagnostics if not diagnostic.is_error]
+    # Every mistake a confirmed finding explains, not only the one quoted: several layers built at one helper line
+    # are one finding, not one finding and the rest "only the run shows".
+    used = {
+        id(observation)
+        for item in judged
+        if item.verdict is Verdict.CONFIRMED
+        for observation in measurements.observations
+        if observation.mistake and _explains(item.diagnostic, observation)
+    } | {id(item.evidence) for item in judged if item.verdict is Verdict.CONFIRMED}
     runtime = [
         RuntimeFinding(observation.report_at[0], observation.report_at[1], observation)
         for observation in measurements.observations
@@ -75,13 +89,21 @@ def notes(measurements: Measurements) -> list[RuntimeFinding]:
     )
 
 
-def _judge(diagnostic: Diagnostic, measurements: Measurements) -> Judged:
+def _explains(diagnostic: Diagnostic, observation: Observation) -> bool:
+    """Whether a measurement is of the finding's check and was built at the finding's lines."""
+    lines, path = _lines(diagnostic), os.path.abspath(diagnostic.path)
+    return observation.code == CHECKS.get(diagnostic.code) and any(
+        p == path and line in lines for p, line in observation.frames
+    )
+
+
+def _judge(diagnostic: Diagnostic, measurements: Measurements, watched: int) -> Judged:
     check = CHECKS.get(diagnostic.code)
     lines = _lines(diagnostic)
     path = os.path.abspath(diagnostic.path)
     relevant = [item for item in measurements.observations if item.code == check]
     if diagnostic.code != "BN005":  # BN005's get_collection builds no op: judge it by the file's train op
-        relevant = [item for item in relevant if any(p == path and line in lines for p, line in item.frames)]
+        relevant = [item for item in relevant if _explains(diagnostic, item)]
     mistakes = [item for item in relevant if item.mistake]
     if mistakes:
         return Judged(diagnostic, Verdict.CONFIRMED, mistakes[0])
@@ -92,10 +114,21 @@ def _judge(diagnostic: Diagnostic, measurements: Measurements) -> Judged:
     single = len({item.frames for item in healthy}) == 1
     if check in _REFUTING and (relevant or (reached and single)):
         return Judged(diagnostic, Verdict.REFUTED, (relevant or healthy)[0])
+    if diagnostic.code == "BN001" and reached and not measurements.moving_statistics_read:
+        return Judged(diagnostic, Verdict.REFUTED, None, _TRAINING_BY_DESIGN)
     if reached or relevant or diagnostic.code == "BN005":
         reason = _NOT_MEASURED.get(check or "", "nothing in the watched steps measures it")
-        return Judged(diagnostic, Verdict.NOT_MEASURED, None, reason)
+        return Judged(diagnostic, Verdict.NOT_MEASURED, None, reason + _more_steps(measurements, watched))
     return Judged(diagnostic, Verdict.NOT_REACHED, None, _NOT_REACHED)
+
+
+def _more_steps(measurements: Measurements, watched: int) -> str:
+    """What more steps would do: only a run stopped by verify has later steps to watch."""
+    if measurements.mode == "metagraph":
+        return ""  # no code ran: the saved graph's structure is all there is
+    if measurements.training_steps >= watched:
+        return f"; the run was stopped after {watched} training step(s): a larger --steps watches more"
+    return f"; the script itself ended after {measurements.training_steps} training step(s)"
 
 
 def _lines(diagnostic: Diagnostic) -> range:
