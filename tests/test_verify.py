@@ -408,7 +408,9 @@ def test_contribs_own_module_paths_reach_the_stand_in(tmp_path):
 def test_a_contrib_module_without_a_stand_in_is_not_verifiable_at_any_depth(tmp_path):
     message = _failure(
         tmp_path,
-        "import tensorflow as tf\nx = tf.placeholder(tf.float32)\nfrom tensorflow.contrib.learn.python.learn import datasets\n",
+        "import tensorflow as tf\n"
+        "x = tf.placeholder(tf.float32)\n"
+        "from tensorflow.contrib.learn.python.learn import datasets\n",
     )
     assert "not verifiable: tensorflow.contrib.learn has no stand-in" in message
 
@@ -440,5 +442,89 @@ def test_contrib_framework_members_come_from_every_tf_slim_module_that_has_them(
     )
     script = tmp_path / "train.py"
     script.write_text(source)
+    status, report = _verify(script)
+    assert status == 0 and report["training_steps"] == 20
+
+
+_KERAS_STEP = (
+    "import numpy as np\n"
+    "import tensorflow as tf\n"
+    "model = tf.keras.Sequential([tf.keras.layers.Dense(16, input_shape=(8,)), tf.keras.layers.Dense(1)])\n"
+    "bn = tf.keras.layers.BatchNormalization()\n"
+    "optimizer = tf.keras.optimizers.Adam(1e-2)\n"
+    "def batch():\n"
+    "    return np.random.rand(32, 8).astype('float32') * 5\n"
+    "for step in range(40):\n"
+    "    with tf.GradientTape() as tape:\n"
+    "        loss = tf.reduce_mean(tf.square(model(bn(batch(), training=True))))\n"
+    "    variables = model.trainable_variables + bn.trainable_variables\n"
+    "    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))\n"
+    "    if step % 5 == 0:\n"
+    "        print(float(tf.reduce_mean(model(bn(batch(), training=False)))))\n"
+)
+
+
+def test_a_literal_mode_at_an_eager_call_is_judged_by_where_the_call_runs(tmp_path):
+    script = tmp_path / "demo.py"
+    script.write_text(_KERAS_STEP)
+    status, report = _verify(script)
+    verdicts = sorted((item["line"], item["code"], item["verdict"]) for item in report["findings"])
+    assert verdicts == [(10, "BN001", "refuted"), (14, "BN001", "refuted")]  # each call's mode is the one it needs
+    assert status == 0
+    script.write_text(_KERAS_STEP.replace("model(bn(batch(), training=False))", "model(bn(batch(), training=True))"))
+    status, report = _verify(script)
+    verdicts = sorted((item["line"], item["code"], item["verdict"]) for item in report["findings"])
+    assert verdicts == [(10, "BN001", "refuted"), (14, "BN001", "confirmed")]  # the evaluation in training mode
+    assert status == 1
+
+
+def test_an_evaluation_under_learning_phase_one_is_found(tmp_path):
+    script = tmp_path / "phase.py"
+    script.write_text(
+        "import numpy as np\n"
+        "import tensorflow as tf\n"
+        "tf.keras.backend.set_learning_phase(1)\n"
+        "model = tf.keras.Sequential([tf.keras.layers.Dense(16, input_shape=(8,)),"
+        " tf.keras.layers.BatchNormalization(), tf.keras.layers.Dense(1)])\n"
+        "optimizer = tf.keras.optimizers.Adam(1e-2)\n"
+        "@tf.function\n"
+        "def valid_step(x):\n"
+        "    return tf.reduce_mean(model(x))\n"
+        "for step in range(40):\n"
+        "    x = np.random.rand(32, 8).astype('float32')\n"
+        "    with tf.GradientTape() as tape:\n"
+        "        loss = tf.reduce_mean(tf.square(model(x)))\n"
+        "    grads = tape.gradient(loss, model.trainable_variables)\n"
+        "    optimizer.apply_gradients(zip(grads, model.trainable_variables))\n"
+        "    if step % 5 == 0:\n"
+        "        print(float(valid_step(x)))\n"
+    )
+    status, report = _verify(script)
+    (finding,) = report["runtime_findings"]
+    assert (finding["line"], finding["code"]) == (8, "BN102") and "learning phase is 1" in finding["message"]
+    assert status == 1
+
+
+def test_dataset_functions_keep_autograph_while_steps_run_eagerly(tmp_path):
+    script = tmp_path / "data.py"
+    script.write_text(
+        "import numpy as np\n"
+        "import tensorflow as tf\n"
+        "@tf.function\n"
+        "def jitter(x):\n"
+        "    if tf.random.uniform(()) > 0.5:\n"
+        "        x = tf.image.flip_left_right(x)\n"
+        "    return x\n"
+        "data = tf.data.Dataset.from_tensor_slices(np.random.rand(64, 8, 8, 3).astype('float32'))\n"
+        "data = data.map(jitter).batch(8).repeat()\n"
+        "model = tf.keras.Sequential([tf.keras.layers.Conv2D(4, 3), tf.keras.layers.BatchNormalization(),"
+        " tf.keras.layers.GlobalAveragePooling2D(), tf.keras.layers.Dense(1)])\n"
+        "optimizer = tf.keras.optimizers.Adam()\n"
+        "for x in data.take(40):\n"
+        "    with tf.GradientTape() as tape:\n"
+        "        loss = tf.reduce_mean(tf.square(model(x, training=True)))\n"
+        "    grads = tape.gradient(loss, model.trainable_variables)\n"
+        "    optimizer.apply_gradients(zip(grads, model.trainable_variables))\n"
+    )
     status, report = _verify(script)
     assert status == 0 and report["training_steps"] == 20

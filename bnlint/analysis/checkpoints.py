@@ -11,7 +11,7 @@ import libcst as cst
 from bnlint.analysis import catalogue
 from bnlint.analysis.arguments import ArgumentRef, find_argument
 from bnlint.analysis.syntax import Binding, BindingKind, CallSite, Scope
-from bnlint.analysis.values import External, FunctionRef, Literal, from_framework
+from bnlint.analysis.values import CallResult, External, FunctionRef, Literal, Member, from_framework
 
 if TYPE_CHECKING:
     from bnlint.analysis.facts import ModuleFacts
@@ -43,6 +43,24 @@ class Checkpoints:
             for api_call in facts.calls.api_calls
             if api_call.name == catalogue.SAVER
         ]
+
+    def methods_called(self, saver: SaverCall) -> set[str]:
+        """The methods called on the Saver a call makes (`saver.restore(...)`, `saver.save(...)`), wherever its
+        object is kept in this module, with `"*"` when the object is handed to a call (`train(model, saver)`),
+        which may call any."""
+        methods = {
+            callee.attr
+            for callee in self._calls.callee.values()
+            if isinstance(callee, Member)
+            and isinstance(callee.owner, CallResult)
+            and callee.owner.call is saver.site.node
+        }
+        for site in self._calls.callee:
+            for arg in site.node.args:
+                value = self._resolver.resolve(arg.value, site.scope, site.order)
+                if isinstance(value, CallResult) and value.call is saver.site.node:
+                    methods.add("*")
+        return methods
 
     def _saver(self, site: CallSite, arguments: tuple[ArgumentRef, ...]) -> SaverCall:
         found = find_argument(arguments, "var_list", 0)

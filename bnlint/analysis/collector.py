@@ -20,6 +20,7 @@ from bnlint.analysis.syntax import (
     Scope,
     ScopeKind,
     WithFrame,
+    dotted_name,
 )
 from bnlint.analysis.walk import walk
 
@@ -31,18 +32,6 @@ def collect(module: cst.Module) -> ModuleSyntax:
     collector = _Collector(module)
     walk(module, collector)
     return collector.syntax
-
-
-def dotted_name(node: cst.BaseExpression) -> str | None:
-    """`a.b.c` for a Name/Attribute chain, else None."""
-    parts: list[str] = []
-    while isinstance(node, cst.Attribute):
-        parts.append(node.attr.value)
-        node = node.value
-    if not isinstance(node, cst.Name):
-        return None
-    parts.append(node.value)
-    return ".".join(reversed(parts))
 
 
 def _ends_with_exit(body: cst.BaseSuite) -> bool:

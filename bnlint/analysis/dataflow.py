@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from bnlint.analysis.collector import dotted_name
+from bnlint.analysis.syntax import dotted_name
 from bnlint.analysis.syntax import Binding, CallSite, ItemAssignment, Scope
 
 

@@ -15,7 +15,7 @@ import libcst as cst
 
 from bnlint.analysis import catalogue
 from bnlint.analysis.arguments import ArgumentRef
-from bnlint.analysis.syntax import BindingKind, CallSite, ConditionKind, FunctionInfo, Scope
+from bnlint.analysis.syntax import BindingKind, CallSite, ConditionKind, FunctionInfo, Scope, exclusive
 from bnlint.analysis.values import External, Value
 
 if TYPE_CHECKING:
@@ -80,9 +80,11 @@ class Evaluation:
         )
 
     def in_training(self, site: CallSite) -> bool:
-        """Whether a train op's loss of this module depends on what the call builds."""
+        """Whether a train op's loss of this module depends on what the call builds, in a run that builds both
+        (not under `if mode == "generate":` while the train op is under `if mode == "train":`)."""
         training = self._training
-        return training is not None and site in training[0]
+        ops = self._facts.train_ops.train_ops
+        return training is not None and site in training[0] and not all(exclusive(site, op.site) for op in ops)
 
     @cached_property
     def switch_fed_only_training(self) -> bool:

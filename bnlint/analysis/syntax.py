@@ -150,12 +150,51 @@ class Condition:
     index: int = 0
 
     def excludes(self, other: Condition) -> bool:
-        """True when both cannot hold in one execution (opposite branches of one Python `if`)."""
+        """True when both cannot hold in one execution: opposite branches of one Python `if`, or two `if`s that
+        compare one name with different constants (`if self.mode == "generate":` and `if self.mode == "train":`)."""
+        if self.kind is ConditionKind.CALL_ARGUMENT or other.kind is ConditionKind.CALL_ARGUMENT:
+            return False
+        if self.owner is other.owner:
+            return self.polarity != other.polarity
+        mine, theirs = _equality(self.test), _equality(other.test)
         return (
-            self.kind is not ConditionKind.CALL_ARGUMENT
-            and self.owner is other.owner
-            and self.polarity != other.polarity
+            self.polarity
+            and other.polarity
+            and mine is not None
+            and theirs is not None
+            and mine[0] == theirs[0]
+            and mine[1] != theirs[1]
         )
+
+
+def exclusive(first: CallSite, second: CallSite) -> bool:
+    """Whether two calls never run in one execution (see Condition.excludes)."""
+    return any(a.excludes(b) for a in first.context.conditions for b in second.context.conditions)
+
+
+def _equality(test: cst.BaseExpression | None) -> tuple[str, object] | None:
+    """`name.attr == "constant"` as (the dotted name, the constant); None for any other test."""
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return None
+    target = test.comparisons[0]
+    if not isinstance(target.operator, cst.Equal):
+        return None
+    name = dotted_name(test.left)
+    if name is None or not isinstance(target.comparator, (cst.SimpleString, cst.Integer)):
+        return None
+    return name, target.comparator.evaluated_value
+
+
+def dotted_name(node: cst.BaseExpression) -> str | None:
+    """`a.b.c` for a Name/Attribute chain, else None."""
+    parts: list[str] = []
+    while isinstance(node, cst.Attribute):
+        parts.append(node.attr.value)
+        node = node.value
+    if not isinstance(node, cst.Name):
+        return None
+    parts.append(node.value)
+    return ".".join(reversed(parts))
 
 
 @dataclass(frozen=True)

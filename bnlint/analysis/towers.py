@@ -14,7 +14,7 @@ from bnlint.analysis.arguments import UNKNOWABLE, ArgumentRef, find_argument, fo
 from bnlint.analysis.calls import CallGraph, UserCall
 from bnlint.analysis.contexts import FrameKind
 from bnlint.analysis.resolver import literal_value
-from bnlint.analysis.syntax import BindingKind, CallSite, Condition, ConditionKind, FunctionInfo
+from bnlint.analysis.syntax import BindingKind, CallSite, Condition, ConditionKind, FunctionInfo, exclusive
 from bnlint.analysis.values import DYNAMIC, External, Flag, Literal, Parameter
 
 if TYPE_CHECKING:
@@ -341,7 +341,7 @@ class TowerPairs:
             self._reused(second, second_flags)
             or self._graph(first.site) != self._graph(second.site)
             or self._reset_or_reused_between(first.site, second.site)
-            or _exclusive(first.site, second.site)
+            or exclusive(first.site, second.site)
             or (not switched and self._scope_names(first.site) != self._scope_names(second.site))
         ):
             return None
@@ -498,6 +498,3 @@ def _differ(first: Flag | None, second: Flag | None) -> bool:
         return bool(first.value) != bool(second.value)
     return isinstance(first, Literal) != isinstance(second, Literal)
 
-
-def _exclusive(first: CallSite, second: CallSite) -> bool:
-    return any(a.excludes(b) for a in first.context.conditions for b in second.context.conditions)

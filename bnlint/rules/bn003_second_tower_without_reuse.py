@@ -32,7 +32,8 @@ class SecondTowerWithoutReuse(Rule):
       a `reuse` parameter threaded into `tf.variable_scope` (or a layer's `reuse=`) and passed at the second call.
     - `scope.reuse_variables()` or `tf.get_variable_scope().reuse_variables()` between the calls.
     - `tf.make_template`; calls in different `tf.Graph().as_default()` blocks or after `tf.reset_default_graph()`;
-      calls in opposite branches of an `if`; calls in different functions.
+      calls in opposite branches of an `if`, or under two `if`s comparing one name with different constants
+      (`if self.mode == "generate":` / `if self.mode == "train":`); calls in different functions.
     - Layers stacked on each other (`x = block(x)`, also through lists: `hg[i] = block(sum_[i - 1])`), the same
       helper called with different settings (`conv(x, 64)`, `conv(x, 128)`, `name="q"` / `name="k"`), or applied
       to slices of one tensor (parallel heads): those are different layers, not towers.

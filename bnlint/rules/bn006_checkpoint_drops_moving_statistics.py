@@ -7,6 +7,7 @@ import libcst as cst
 from bnlint.analysis.batchnorm import BatchNormKind
 from bnlint.analysis.checkpoints import SaverCall, Variables
 from bnlint.analysis.facts import ModuleFacts
+from bnlint.analysis.syntax import dotted_name
 from bnlint.analysis.values import External
 from bnlint.rules import edits
 from bnlint.rules.base import Finding, Fix, Rule
@@ -36,6 +37,9 @@ class CheckpointDropsMovingStatistics(Rule):
     - A list that adds the moving statistics: `tf.trainable_variables() +
       tf.get_collection(tf.GraphKeys.MOVING_AVERAGE_VARIABLES)`, or any part taken from `tf.global_variables()`.
     - `slim.get_variables_to_restore()`, `slim.get_model_variables()`.
+    - A Saver that only restores (`.restore(...)`, never `.save(...)`) in a module that trains: it starts training
+      from earlier weights, and the training that follows re-estimates the moving statistics it leaves out. The
+      same Saver in an evaluation or export script is reported.
     - Modules without batch norm; batch norm whose variables go to collections of the code's choosing
       (slim's `variables_collections`, which can make the moving statistics trainable).
 
@@ -93,7 +97,9 @@ class CheckpointDropsMovingStatistics(Rule):
         savers = [
             saver
             for saver in facts.checkpoints.savers
-            if saver.var_list is not None and saver.variables is Variables.TRAINABLE
+            if saver.var_list is not None
+            and saver.variables is Variables.TRAINABLE
+            and not (facts.trains and facts.checkpoints.methods_called(saver) == {"restore"})
         ]
         if not savers or facts.first_batch_norm(BatchNormKind.CUSTOM_COLLECTIONS) is not None:
             return
@@ -125,7 +131,7 @@ def _fix(facts: ModuleFacts, saver: SaverCall) -> Fix | None:
     call = argument.value
     if not isinstance(call.func, cst.Attribute):
         return None
-    tf = edits.dotted_name(call.func.value)
+    tf = dotted_name(call.func.value)
     if tf is None or facts.resolver.resolve(call.func.value, argument.scope, argument.order) != edits.TENSORFLOW:
         return None
     callee = facts.resolver.resolve(call.func, argument.scope, argument.order)

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 import libcst as cst
 
 from bnlint.analysis.facts import ModuleFacts
-from bnlint.analysis.syntax import BindingKind, CallSite
+from bnlint.analysis.syntax import BindingKind, CallSite, dotted_name
 from bnlint.analysis.values import External
 
 Edit = Callable[[cst.CSTNode], cst.CSTNode]
@@ -112,15 +112,6 @@ def _imported(facts: ModuleFacts) -> list[cst.Name]:
     # Under TensorFlow 2 only the compat.v1 module has the TF1 graph API, so a file that imports it means it.
     imports.sort(key=lambda binding: (binding.imported != "tensorflow.compat.v1", binding.order))
     return [cst.Name(binding.name) for binding in imports]
-
-
-def dotted_name(node: cst.BaseExpression) -> str | None:
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        owner = dotted_name(node.value)
-        return f"{owner}.{node.attr.value}" if owner is not None else None
-    return None
 
 
 # -- edits -------------------------------------------------------------------------------------------------------

@@ -33,6 +33,8 @@ class _Call:
     frames: tuple[Frame, ...]
     inputs: Any
     during_step: bool
+    after_first_step: bool
+    phase: object = None  # Keras' learning phase when `training` was left out (1: training mode)
 
 
 @dataclass
@@ -49,6 +51,7 @@ class EagerWatcher:
         self._layers: dict[int, _Layer] = {}
         self._steps_taken = 0
         self._tapes = 0  # GradientTapes open now: a layer called inside one is part of a training step
+        self._optimizers: list[Any] = []  # optimizers whose steps run inside compiled functions
         self._before: dict[int, list[np.ndarray]] = {}
         self._parameters_before: dict[int, list[np.ndarray]] = {}
         self.internal_errors: list[str] = []  # bnlint's own failures: that measurement is skipped, the run goes on
@@ -61,17 +64,57 @@ class EagerWatcher:
 
     def install(self) -> None:
         if self._measure:
+            # Python runs on every step, so each step is counted and each batch-norm call seen with its data.
             tf.config.run_functions_eagerly(True)
+            self._trace_inside_graphs()
         for name in _KERAS:
             try:
                 keras = importlib.import_module(name)
             except ImportError:
                 continue
             if self._measure:
-                self._watch_layers(keras.layers.BatchNormalization)
+                self._watch_layers(keras.layers.BatchNormalization, getattr(keras.backend, "learning_phase", None))
             self._watch_steps(keras.optimizers.Optimizer)
         if self._measure:
             self._watch_tapes(tf.GradientTape)
+        else:
+            self._count_compiled_steps()
+
+    def _count_compiled_steps(self) -> None:
+        """The timing run keeps `tf.function`s compiled: a step inside one is counted by its optimizer's
+        `iterations` after each call, and the run is stopped at the same step count as the measured run."""
+        from tensorflow.python.eager.polymorphic_function.polymorphic_function import Function
+
+        watcher, original = self, Function.__call__
+
+        def call(function: Any, *args: Any, **kwargs: Any) -> Any:
+            result = original(function, *args, **kwargs)
+            if watcher._optimizers and tf.executing_eagerly():
+                watcher._steps_taken = max(int(optimizer.iterations.numpy()) for optimizer in watcher._optimizers)
+                if watcher._steps_taken >= watcher._steps:
+                    raise VerifyDone
+            return result
+
+        Function.__call__ = call
+
+    @staticmethod
+    def _trace_inside_graphs() -> None:
+        """A `tf.function` called while a graph is being built (a `Dataset.map` function) is traced as written:
+        run eagerly there, it would lose AutoGraph and fail on `if tensor > 0.5:`."""
+        from tensorflow.python.eager.polymorphic_function.polymorphic_function import Function
+
+        original = Function.__call__
+
+        def call(function: Any, *args: Any, **kwargs: Any) -> Any:
+            if tf.executing_eagerly():
+                return original(function, *args, **kwargs)
+            tf.config.run_functions_eagerly(False)
+            try:
+                return original(function, *args, **kwargs)
+            finally:
+                tf.config.run_functions_eagerly(True)
+
+        Function.__call__ = call
 
     def _watch_tapes(self, cls: Any) -> None:
         watcher, enter, leave = self, cls.__enter__, cls.__exit__
@@ -86,14 +129,16 @@ class EagerWatcher:
 
         cls.__enter__, cls.__exit__ = entered, left
 
-    def _watch_layers(self, cls: Any) -> None:
+    def _watch_layers(self, cls: Any, learning_phase: Callable[[], object] | None) -> None:
         watcher, original = self, cls.__call__
 
         def call(layer: Any, inputs: Any, *args: Any, **kwargs: Any) -> Any:
             training = kwargs.get("training", args[0] if args else None)
             frames = watcher._code.frames(traceback.extract_stack())
             record = watcher._layers.setdefault(id(layer), _Layer(layer))
-            record.calls.append(_Call(layer, training, frames, inputs, watcher._tapes > 0))
+            phase = learning_phase() if training is None and learning_phase is not None else None
+            during, after = watcher._tapes > 0, watcher._steps_taken > 0
+            record.calls.append(_Call(layer, training, frames, inputs, during, after, phase))
             return original(layer, inputs, *args, **kwargs)
 
         cls.__call__ = call
@@ -102,6 +147,11 @@ class EagerWatcher:
         watcher, original = self, cls.apply_gradients
 
         def apply_gradients(optimizer: Any, *args: Any, **kwargs: Any) -> Any:
+            if not tf.executing_eagerly():
+                # Traced into a `tf.function` (the timing run leaves them compiled): this runs once, not per step.
+                # The steps are counted from the optimizer's own counter after each call (_count_compiled_steps).
+                watcher._optimizers.append(optimizer)
+                return original(optimizer, *args, **kwargs)
             if watcher._steps_taken >= watcher._steps:
                 raise VerifyDone  # the loop's evaluation after the last watched step has run
             if watcher._steps_taken == 0:
@@ -146,13 +196,17 @@ class EagerWatcher:
         for key, record in self._layers.items():
             change = _largest_change(self._before.get(key), after.get(key))
             observations += self._fixed_modes(record, change)
+            observations += self._training_phase_outside_steps(record)
             trained = _largest_change(self._parameters_before.get(key), parameters.get(key))
             observations += self._inference_in_step(record, change, trained)
         measurements.observations = observations
         measurements.internal_errors += errors
 
     def _fixed_modes(self, record: _Layer, change: float | None) -> list[Observation]:
-        """A layer called with a constant `training`: how far that mode's output is from the other one's."""
+        """A layer called with a constant `training`. Built into a functional model (a symbolic call), the constant
+        holds for every later call of the model: how far that mode's output is from the other one's says what it
+        costs. Written at a call on data, it holds for that call only: `True` inside a training step and `False`
+        outside one are the modes the run needs; the other way round, that call runs in the wrong mode."""
         observations = []
         seen: set[tuple[Frame, ...]] = set()
         # A functional model calls its layers on symbolic tensors (KerasTensor) once, where the code builds it:
@@ -161,7 +215,22 @@ class EagerWatcher:
         for call in record.calls:
             if not isinstance(call.training, bool) or call.frames in seen or not call.frames:
                 continue
-            inputs = call.inputs if _concrete(call.inputs) else data
+            symbolic = not _concrete(call.inputs)
+            if not symbolic and call.training == call.during_step:
+                seen.add(call.frames)
+                where = "inside a training step" if call.during_step else "outside any training step"
+                observations.append(
+                    Observation(
+                        "BN102",
+                        False,
+                        f"batch norm {record.layer.name} is called with training={call.training} here, {where}:"
+                        " the mode this call needs",
+                        call.frames,
+                        evidence={"matches_mode": 1},
+                    )
+                )
+                continue
+            inputs = data if symbolic else call.inputs
             if inputs is None:
                 continue
             seen.add(call.frames)
@@ -185,6 +254,31 @@ class EagerWatcher:
                 )
             )
         return observations
+
+    def _training_phase_outside_steps(self, record: _Layer) -> list[Observation]:
+        """A layer left to Keras' learning phase (`model(x)` without `training=`) while the phase is 1
+        (`set_learning_phase(1)`), called after training began and outside a training step: an evaluation that
+        normalizes with the batch's statistics and moves the moving ones toward the validation data."""
+        calls = [
+            call
+            for call in record.calls
+            if call.phase == 1 and not call.during_step and call.after_first_step and call.frames
+        ]
+        if not calls:
+            return []
+        frames = calls[0].frames
+        return [
+            Observation(
+                "BN102",
+                True,
+                f"batch norm {record.layer.name} runs in training mode outside any training step: Keras' learning"
+                " phase is 1 (set_learning_phase), so this evaluation normalizes with batch statistics and moves the"
+                " moving statistics toward its data",
+                frames,
+                report_at=frames[-1],
+                evidence={"learning_phase": 1},
+            )
+        ]
 
     def _inference_in_step(self, record: _Layer, change: float | None, trained: float | None) -> list[Observation]:
         """A layer called inside a training step (a GradientTape) whose moving statistics never move while the step

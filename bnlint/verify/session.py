@@ -43,7 +43,9 @@ class GraphWatcher:
         self._training_ops: dict[tuple[str, ...], bool] = {}
         self._observations: list[Observation] = []
         self._batch_statistics_layers: set[str] = set()
-        self._savers: list[tuple[Any, tuple[Frame, ...]]] = []
+        self._savers: list[tuple[Any, tuple[Frame, ...], Any]] = []  # var_list, where it was made, the Saver
+        self._saving: set[int] = set()  # the Savers whose save() ran
+        self._save = saver_module.Saver.save
         self.training_steps = 0
         self.evaluations = 0
         self.step_error = ""
@@ -65,12 +67,17 @@ class GraphWatcher:
             watcher._init(session, target, graph, _placement(config))
 
         def saver_init(saver: Any, var_list: Any = None, *args: Any, **kwargs: Any) -> None:
-            watcher._savers.append((var_list, watcher._code.frames(traceback.extract_stack())))
+            watcher._savers.append((var_list, watcher._code.frames(traceback.extract_stack()), saver))
             watcher._saver_init(saver, var_list, *args, **kwargs)
+
+        def save(saver: Any, *args: Any, **kwargs: Any) -> Any:
+            watcher._saving.add(id(saver))
+            return watcher._save(saver, *args, **kwargs)
 
         session_module.BaseSession.run = run
         session_module.BaseSession.__init__ = init
         saver_module.Saver.__init__ = saver_init
+        saver_module.Saver.save = save
 
     # -- the user's runs -------------------------------------------------------------------------------------
 
@@ -214,9 +221,13 @@ class GraphWatcher:
         """BN105: a Saver whose variable list leaves out the batch-norm moving statistics."""
         moving = {v.op.name for v in graph.get_collection(tf.GraphKeys.GLOBAL_VARIABLES) if "/moving_" in v.op.name}
         observations = []
-        for var_list, frames in self._savers:
+        for var_list, frames, saver in self._savers:
             if var_list is None or not moving:
                 continue
+            # Its list is what a static finding claims: the run confirms that. Said on its own (no finding
+            # names it: static analysis judged it harmless, as a Saver that only restores before training), it
+            # needs the run to have written a checkpoint with it.
+            wrote = id(saver) in self._saving
             values = var_list.values() if isinstance(var_list, dict) else var_list
             saved = {getattr(getattr(value, "op", None), "name", None) for value in values}
             kept = len(moving & saved)
@@ -228,7 +239,8 @@ class GraphWatcher:
                     + (": a restored model normalizes with mean 0 and variance 1" if kept == 0 else ""),
                     frames,
                     report_at=frames[-1] if frames else None,
-                    evidence={"saved_statistics": kept, "statistics": len(moving)},
+                    confirms_only=not wrote,
+                    evidence={"saved_statistics": kept, "statistics": len(moving), "wrote_checkpoint": int(wrote)},
                 )
             )
         return observations

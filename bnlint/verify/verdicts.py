@@ -114,6 +114,9 @@ def _judge(diagnostic: Diagnostic, measurements: Measurements, watched: int) -> 
     single = len({item.frames for item in healthy}) == 1
     if check in _REFUTING and (relevant or (reached and single)):
         return Judged(diagnostic, Verdict.REFUTED, (relevant or healthy)[0])
+    if diagnostic.code == "BN001" and relevant and all(item.evidence.get("matches_mode") for item in relevant):
+        # Written at a call on data (eager Keras), the literal held for that call only, and was its right mode.
+        return Judged(diagnostic, Verdict.REFUTED, relevant[0])
     if diagnostic.code == "BN001" and reached and not measurements.moving_statistics_read:
         return Judged(diagnostic, Verdict.REFUTED, None, _TRAINING_BY_DESIGN)
     if reached or relevant or diagnostic.code == "BN005":
