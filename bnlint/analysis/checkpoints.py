@@ -49,11 +49,9 @@ class Checkpoints:
         object is kept in this module, with `"*"` when the object is handed to a call (`train(model, saver)`),
         which may call any."""
         methods = {
-            callee.attr
-            for callee in self._calls.callee.values()
-            if isinstance(callee, Member)
-            and isinstance(callee.owner, CallResult)
-            and callee.owner.call is saver.site.node
+            site.node.func.attr.value
+            for site, callee in self._calls.callee.items()
+            if isinstance(site.node.func, cst.Attribute) and self._is_saver(site.node.func.value, site, callee, saver)
         }
         for site in self._calls.callee:
             for arg in site.node.args:
@@ -61,6 +59,16 @@ class Checkpoints:
                 if isinstance(value, CallResult) and value.call is saver.site.node:
                     methods.add("*")
         return methods
+
+    def _is_saver(self, receiver: cst.BaseExpression, site: CallSite, callee: object, saver: SaverCall) -> bool:
+        """Whether a method call's receiver may be the Saver: resolved to it, or a name one of whose bindings is it
+        (a name bound in several branches, `if mode == 'test': ... elif mode == 'train': ...`)."""
+        if isinstance(callee, Member) and isinstance(callee.owner, CallResult):
+            return callee.owner.call is saver.site.node
+        if not isinstance(receiver, cst.Name):
+            return False
+        bindings = self._resolver.lookup(receiver.value, site.scope, site.order)
+        return any(binding.value is saver.site.node for binding in bindings)
 
     def _saver(self, site: CallSite, arguments: tuple[ArgumentRef, ...]) -> SaverCall:
         found = find_argument(arguments, "var_list", 0)
