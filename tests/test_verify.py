@@ -528,3 +528,16 @@ def test_dataset_functions_keep_autograph_while_steps_run_eagerly(tmp_path):
     )
     status, report = _verify(script)
     assert status == 0 and report["training_steps"] == 20
+
+
+def test_tf2_checkpoints_do_not_make_a_script_tf1(tmp_path):
+    script = tmp_path / "step.py"
+    script.write_text(
+        _KERAS_STEP.replace(
+            "optimizer = tf.keras.optimizers.Adam(1e-2)\n",
+            "optimizer = tf.keras.optimizers.Adam(1e-2)\n"
+            "checkpoint = tf.train.Checkpoint(model=model, optimizer=optimizer)\n",
+        )
+    )
+    status, report = _verify(script)
+    assert report["mode"] == "eager" and report["training_steps"] == 20

@@ -47,6 +47,20 @@ def install_command() -> str:
     return f'{sys.executable} -m pip install {editable}"{target}"'
 
 
+# What TensorFlow 2 keeps under `tf.train` (checkpoints, tf.Example protos): TF2 code uses them, so they say
+# nothing about graph mode.
+_TF2_TRAIN = frozenset(
+    f"tensorflow.train.{name}"
+    for name in (
+        "BytesList", "Checkpoint", "CheckpointManager", "CheckpointOptions", "CheckpointView", "ClusterDef",
+        "ClusterSpec", "Coordinator", "Example", "ExponentialMovingAverage", "Feature", "FeatureList", "FeatureLists",
+        "Features", "FloatList", "Int64List", "JobDef", "SequenceExample", "ServerDef", "TrackableView",
+        "checkpoints_iterator", "get_checkpoint_state", "latest_checkpoint", "list_variables", "load_checkpoint",
+        "load_variable",
+    )
+)  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Run:
     measurements: Measurements
@@ -116,7 +130,7 @@ def _static(script: Path) -> tuple[list[Diagnostic], str]:
         facts = project.facts(path)
         if facts is not None:
             names.update(call.name for call in facts.calls.api_calls)
-    graph = any(name.startswith(_GRAPH_CODE) for name in names)
+    graph = any(name.startswith(_GRAPH_CODE) and name not in _TF2_TRAIN for name in names)
     return sorted(diagnostics), "graph" if graph else "eager"
 
 

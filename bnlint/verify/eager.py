@@ -193,13 +193,14 @@ class EagerWatcher:
         after = guarded(errors, "reading the moving statistics after the steps", self._statistics, {})
         parameters = guarded(errors, "reading gamma and beta after the steps", self._parameters, {})
         observations = []
+        wrong_modes: list[Observation] = []
         for key, record in self._layers.items():
             change = _largest_change(self._before.get(key), after.get(key))
             observations += self._fixed_modes(record, change)
-            observations += self._training_phase_outside_steps(record)
             trained = _largest_change(self._parameters_before.get(key), parameters.get(key))
-            observations += self._inference_in_step(record, change, trained)
-        measurements.observations = observations
+            wrong_modes += self._training_phase_outside_steps(record)
+            wrong_modes += self._inference_in_step(record, change, trained)
+        measurements.observations = observations + _at_the_shared_call(wrong_modes)
         measurements.internal_errors += errors
 
     def _fixed_modes(self, record: _Layer, change: float | None) -> list[Observation]:
@@ -216,9 +217,15 @@ class EagerWatcher:
             if not isinstance(call.training, bool) or call.frames in seen or not call.frames:
                 continue
             symbolic = not _concrete(call.inputs)
-            if not symbolic and call.training == call.during_step:
+            # Before the first step nothing is trained yet: a call then is set-up (statistics warmed up on purpose,
+            # a model built), not an evaluation.
+            setup = not call.during_step and not call.after_first_step
+            if not symbolic and (call.training == call.during_step or setup):
                 seen.add(call.frames)
-                where = "inside a training step" if call.during_step else "outside any training step"
+                if setup:
+                    where = "before any training step (no evaluation yet)"
+                else:
+                    where = "inside a training step" if call.during_step else "outside any training step"
                 observations.append(
                     Observation(
                         "BN102",
@@ -310,6 +317,44 @@ class EagerWatcher:
             layer.moving_mean.assign(saved[0])
             layer.moving_variance.assign(saved[1])
         return float(np.max(np.abs(training - inference)))
+
+
+def _at_the_shared_call(observations: list[Observation]) -> list[Observation]:
+    """The layers of one model, run in the wrong mode by one call of the model (`model(x)` in a step), each bring
+    their own user frames: the model's call is the last frame they share. One finding there, per kind of mistake,
+    not one per layer at lines of the model's own code."""
+    grouped: dict[str, list[Observation]] = {}
+    for observation in observations:
+        grouped.setdefault(observation.message.partition(" runs ")[2], []).append(observation)
+    merged = []
+    for group in grouped.values():
+        shared = _common_prefix([observation.frames for observation in group])
+        if len(group) == 1 or not shared:
+            merged += group
+            continue
+        first = group[0]
+        layers = len(group)
+        name, what = first.message.split(" ")[2], first.message.partition(" runs ")[2]
+        merged.append(
+            Observation(
+                first.code,
+                True,
+                f"{layers} batch-norm layers ({name}, ...) run {what}",
+                shared,
+                report_at=shared[-1],
+                evidence={**first.evidence, "layers": layers},
+            )
+        )
+    return merged
+
+
+def _common_prefix(stacks: list[tuple[Frame, ...]]) -> tuple[Frame, ...]:
+    shared: list[Frame] = []
+    for frames in zip(*stacks):
+        if any(frame != frames[0] for frame in frames):
+            break
+        shared.append(frames[0])
+    return tuple(shared)
 
 
 def _weight(record: _Layer, name: str) -> Any:
