@@ -271,41 +271,25 @@ class EagerWatcher:
             for call in record.calls
             if call.phase == 1 and not call.during_step and call.after_first_step and call.frames
         ]
-        if not calls:
-            return []
-        frames = calls[0].frames
-        return [
-            Observation(
-                "BN102",
-                True,
-                f"batch norm {record.layer.name} runs in training mode outside any training step: Keras' learning"
-                " phase is 1 (set_learning_phase), so this evaluation normalizes with batch statistics and moves the"
-                " moving statistics toward its data",
-                frames,
-                report_at=frames[-1],
-                evidence={"learning_phase": 1},
-            )
-        ]
+        what = (
+            "in training mode outside any training step: Keras' learning phase is 1 (set_learning_phase), so this"
+            " evaluation normalizes with batch statistics and moves the moving statistics toward its data"
+        )
+        return _wrong_mode(record, calls, what, {"learning_phase": 1})
 
     def _inference_in_step(self, record: _Layer, change: float | None, trained: float | None) -> list[Observation]:
         """A layer called inside a training step (a GradientTape) whose moving statistics never move while the step
         trains its gamma/beta: it ran in inference mode (`model(x)` without `training=True`, Keras' default)."""
         calls = [call for call in record.calls if call.during_step and call.frames]
-        if not calls or change != 0.0 or not trained:
+        if change != 0.0 or not trained:
             return []
-        frames = calls[0].frames
-        return [
-            Observation(
-                "BN102",
-                True,
-                f"batch norm {record.layer.name} runs in inference mode in the training step while the step trains"
-                f" its gamma/beta: it never normalizes with batch statistics, and its moving statistics never learn"
-                f" (largest change 0 over {self._steps_taken} steps)",
-                frames,
-                report_at=frames[-1],
-                evidence={"moving_statistics_change": 0.0, "gamma_beta_change": trained},
-            )
-        ]
+        what = (
+            "in inference mode in the training step while the step trains its gamma/beta: it never normalizes with"
+            f" batch statistics, and its moving statistics never learn (largest change 0 over {self._steps_taken}"
+            " steps)"
+        )
+        evidence = {"moving_statistics_change": 0.0, "gamma_beta_change": trained or 0.0}
+        return _wrong_mode(record, calls, what, evidence)
 
     def _mode_difference(self, layer: Any, inputs: Any) -> float:
         """Outputs in training and inference mode on one batch; the moving statistics are put back afterwards."""
@@ -317,6 +301,16 @@ class EagerWatcher:
             layer.moving_mean.assign(saved[0])
             layer.moving_variance.assign(saved[1])
         return float(np.max(np.abs(training - inference)))
+
+
+def _wrong_mode(record: _Layer, calls: list[_Call], what: str, evidence: dict[str, Any]) -> list[Observation]:
+    """BN102 at the first of the calls that ran the layer in the wrong mode (`batch norm NAME runs WHAT`: the
+    grouping of _at_the_shared_call reads that shape)."""
+    if not calls:
+        return []
+    frames = calls[0].frames
+    message = f"batch norm {record.layer.name} runs {what}"
+    return [Observation("BN102", True, message, frames, report_at=frames[-1], evidence=evidence)]
 
 
 def _at_the_shared_call(observations: list[Observation]) -> list[Observation]:
