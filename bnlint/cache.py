@@ -158,6 +158,7 @@ def _encoded(diagnostic: Diagnostic) -> dict[str, Any]:
         "call_lines": diagnostic.call_lines,
         "cell": diagnostic.cell,
         "fix": diagnostic.fix,
+        "help": diagnostic.help,
     }
 
 
@@ -178,6 +179,7 @@ def _diagnostic(item: dict[str, Any]) -> Diagnostic:
         call_lines=(_of(call_lines[0], int), _of(call_lines[1], int)) if call_lines is not None else None,
         cell=_optional(item["cell"], int),
         fix=_optional(item["fix"], str),
+        help=_optional(item["help"], str),
     )
 
 

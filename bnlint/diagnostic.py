@@ -52,6 +52,9 @@ class Diagnostic:
     cell: int | None = None
     # What the automatic fix does (`bnlint check --fix`, the editor's code action), when the finding has one.
     fix: str | None = None
+    # The detail behind the one-sentence message: why it matters and what to write instead (`--verbose`, JSON,
+    # SARIF, the editor's hover).
+    help: str | None = None
 
     @property
     def is_error(self) -> bool:

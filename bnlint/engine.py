@@ -221,7 +221,9 @@ def _locate(module: cst.Module, path: str, findings: list[Finding]) -> dict[Diag
             for node, message in finding.related
         )
         # A message may name the lines of its related locations as {0}, {1}, ...
-        message = finding.message.format(*(item.line for item in related)) if related else finding.message
+        lines = [item.line for item in related]
+        message = finding.message.format(*lines) if related else finding.message
+        help = finding.help.format(*lines) if related and finding.help else finding.help
         diagnostic = Diagnostic(
             path=path,
             line=span.start.line,
@@ -233,6 +235,7 @@ def _locate(module: cst.Module, path: str, findings: list[Finding]) -> dict[Diag
             related=related,
             call_lines=(positions[finding.site.node].start.line, positions[finding.site.node].end.line),
             fix=finding.fix.title if finding.fix is not None else None,
+            help=help,
         )
         located.setdefault(diagnostic, finding)
     return located

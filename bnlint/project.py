@@ -293,10 +293,19 @@ class Project:
         if importer.root.name in _INSTALLED:
             return importer.root / importer.name.split(".")[0]
         if importer.root not in self._program_roots:
-            beside = importer.root.parent != importer.root and any(importer.root.parent.glob("*.py"))
-            # A folder of modules is imported by the scripts beside it.
+            beside = importer.root.parent != importer.root and self._imported_from_beside(importer.root)
             self._program_roots[importer.root] = importer.root.parent if beside else importer.root
         return self._program_roots[importer.root]
+
+    def _imported_from_beside(self, root: Path) -> bool:
+        """Whether a script in the folder above imports from `root` (`training.py` beside `labelreg/`): then both
+        are one program. Unrelated files up there (a temporary folder's) must not make every module of a big
+        folder the program, which would be too large to index."""
+        return any(
+            imported.is_relative_to(root)
+            for script in sorted(root.parent.glob("*.py"))
+            for imported in self._direct_imports(script.absolute())
+        )
 
     def _importers_index(self, root: Path) -> dict[Path, list[Path]]:
         """For the program under `root`, the modules that import each module directly, from one pass over it."""

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import ast
 import gc
+import re
+import shutil
+from collections import Counter
 
 import libcst as cst
 import pytest
@@ -13,7 +16,7 @@ from bnlint.engine import check_source
 from bnlint.flake8_plugin import BnlintChecker
 from bnlint.project import Project
 from bnlint.source import mentions_framework
-from support import ROOT, run
+from support import ROOT, check_in_process, expected_findings, run
 
 MODEL = """\
 import tensorflow as tf
@@ -95,6 +98,21 @@ def test_a_configured_root_resolves_imports_from_elsewhere(tmp_path):
     assert " BN003 " in with_root.stdout
     flake8 = run("flake8", "--isolated", "--select", "BN", f"--bnlint-project-root={tmp_path / 'lib'}", str(script))
     assert flake8.stdout.replace(str(script), "") == with_root.stdout.replace(str(script), "")
+
+
+def test_unrelated_scripts_in_the_folder_above_do_not_hide_the_importers_of_a_module(tmp_path, monkeypatch):
+    # A clone in a temporary folder full of other scripts (TensorFlow's AutoGraph writes its own there): the
+    # folder above is no part of the program, however many files it holds.
+    shutil.copytree(ROOT / "tests/fixtures/projects/bad_bn004_bn_class_ignores_train", tmp_path / "dcgan")
+    for index in range(4):
+        (tmp_path / f"__autograph_generated_file{index}.py").write_text("import tensorflow as tf\n")
+    monkeypatch.setattr(project, "PROGRAM_FILES", 6)
+    status, output = check_in_process(str(tmp_path / "dcgan"))
+    ops = tmp_path / "dcgan" / "ops.py"
+    found = Counter(
+        (int(line), code) for path, line, code in re.findall(r"^(.+?):(\d+):\d+: (BN\d+) ", output, re.M) if path == str(ops)
+    )
+    assert (status, found) == (1, expected_findings(ops.read_text()))
 
 
 def test_an_import_cycle_and_an_unparseable_import_finish_quietly(tmp_path):

@@ -31,6 +31,7 @@ class Finding:
     message: str
     related: tuple[tuple[cst.CSTNode, str], ...] = ()
     fix: Fix | None = None
+    help: str | None = None  # the detail behind the message; it may name related lines as {0}, {1}, ...
 
 
 class Rule:
@@ -58,8 +59,9 @@ class Rule:
         message: str,
         related: tuple[tuple[cst.CSTNode, str], ...] = (),
         fix: Fix | None = None,
+        help: str | None = None,
     ) -> Finding:
-        return Finding(cls.code, node, site, message, related, fix)
+        return Finding(cls.code, node, site, message, related, fix, help)
 
     @classmethod
     def documentation(cls) -> str:
