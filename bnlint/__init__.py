@@ -1,3 +1,3 @@
 """bnlint: finds the batch-normalization mistakes in TensorFlow training scripts."""
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"

@@ -13,14 +13,31 @@ INTERNAL_ERROR = "BN901"
 class ErrorCode:
     name: str
     description: str
+    documentation: str  # markdown: what it means and what to do, as a rule's documentation says it
 
 
 ERROR_CODES = {
     UNREADABLE: ErrorCode(
-        "unreadable-file", "the file could not be read or parsed (syntax error, Python 2 code, unreadable file)"
+        "unreadable-file",
+        "the file could not be read or parsed (syntax error, Python 2 code, unreadable file)",
+        "## What it means\n\n"
+        "bnlint could not read the file (it vanished, or is not text in its declared encoding), could not parse it as"
+        " Python 3 (a syntax error, Python 2 code: the message is Python's own where Python has one), or could not"
+        " read a notebook (not JSON, not nbformat 4). The other files are still checked and reported.\n\n"
+        "## What to do\n\n"
+        "Fix the file, or exclude it (`extend-exclude` in `[tool.bnlint]`). BN900 is reported whatever `--select`"
+        " says, and makes the exit status 2.\n",
     ),
     INTERNAL_ERROR: ErrorCode(
-        "internal-error", "bnlint failed on this file; the other files and rules are still checked (please report it)"
+        "internal-error",
+        "bnlint failed on this file; the other files and rules are still checked (please report it)",
+        "## What it means\n\n"
+        "bnlint itself failed while analysing this file, or, in `bnlint verify`, while measuring the script: a bug in"
+        " bnlint, not in your code. The other files, rules and measurements are still checked and reported; the"
+        " message names what failed.\n\n"
+        "## What to do\n\n"
+        "Please report it with the message and, if you can, the smallest file that shows it. BN901 is reported"
+        " whatever `--select` says, and makes the exit status 2.\n",
     ),
 }
 

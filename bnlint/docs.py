@@ -1,14 +1,19 @@
-"""Rule documentation as `bnlint rule` prints it, as the README shows it and as output formats link to it: one
-source, the rule classes (and the error codes)."""
+"""Rule documentation as `bnlint rule` prints it, as docs/rules/ and the README's table show it and as output formats
+link to it: one source, the rule classes (and the error codes). `python -m bnlint.docs` in a checkout regenerates
+the pages; the suite checks they are current."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from bnlint.diagnostic import ERROR_CODES
 from bnlint.rules import ALL_RULES, RULES_BY_CODE, Rule
 
 HOMEPAGE = "https://github.com/bnlint/bnlint"
+RULE_PAGES = "docs/rules"  # one page per code, generated (python -m bnlint.docs)
+README_START = "<!-- rules:start -->\n"
+README_END = "<!-- rules:end -->"
 
 
 @dataclass(frozen=True)
@@ -25,10 +30,11 @@ class CodeInfo:
 
 def describe(code: str) -> CodeInfo:
     rule = RULES_BY_CODE.get(code)
+    uri = f"{HOMEPAGE}/blob/main/{RULE_PAGES}/{code}.md"
     if rule is not None:
-        return CodeInfo(code, rule.name, rule.summary, rule.level, rule.documentation(), f"{HOMEPAGE}#{anchor(rule)}")
+        return CodeInfo(code, rule.name, rule.summary, rule.level, rule.documentation(), uri)
     error = ERROR_CODES[code]
-    return CodeInfo(code, error.name, error.description, "error", error.description, f"{HOMEPAGE}#what-bnlint-finds")
+    return CodeInfo(code, error.name, error.description, "error", error.documentation, uri)
 
 
 def rule_text(rule: type[Rule]) -> str:
@@ -42,22 +48,48 @@ def rule_list() -> str:
     return "\n".join(lines) + "\n"
 
 
-def anchor(rule: type[Rule]) -> str:
-    return f"{rule.code.lower()}-{rule.name}"
-
-
-def rules_markdown() -> str:
-    """The README's rules section: a table, then each rule's documentation."""
+def rules_markdown(folder: str = RULE_PAGES) -> str:
+    """The table of every code, each linking to its page in `folder` (relative to where the table is shown)."""
+    prefix = f"{folder}/" if folder else ""
     rows = [
         "| Code | Name | What it finds |",
         "|---|---|---|",
-        *(f"| [{rule.code}](#{anchor(rule)}) | `{rule.name}` | {rule.summary} |" for rule in ALL_RULES),
-        *(f"| {code} | `{error.name}` | {error.description} |" for code, error in ERROR_CODES.items()),
+        *(f"| [{rule.code}]({prefix}{rule.code}.md) | `{rule.name}` | {rule.summary} |" for rule in ALL_RULES),
+        *(
+            f"| [{code}]({prefix}{code}.md) | `{error.name}` | {error.description} |"
+            for code, error in ERROR_CODES.items()
+        ),
     ]
-    sections = [f"### {rule.code} {rule.name}\n\n{_demote(rule.documentation())}" for rule in ALL_RULES]
-    return "\n".join(rows) + "\n\n" + "\n".join(sections)
+    return "\n".join(rows) + "\n"
 
 
-def _demote(documentation: str) -> str:
-    """Rule sections become level-4 headings under the rule's own level-3 heading."""
-    return "\n".join("##" + line if line.startswith("## ") else line for line in documentation.splitlines()) + "\n"
+def rule_page(code: str) -> str:
+    """A code's page in docs/rules/: the rule's own documentation under its code and name."""
+    info = describe(code)
+    return f"# {code} {info.name}\n\n{_sentence(info.summary)}\n\n{info.documentation}"
+
+
+def generated_pages() -> dict[str, str]:
+    """Every page generated from the code, by path from the repository's root: the rule pages and their index."""
+    pages = {f"{RULE_PAGES}/{code}.md": rule_page(code) for code in [*RULES_BY_CODE, *ERROR_CODES]}
+    index = "# Rules\n\nEvery code bnlint reports, with its page. BN910 is opt-in (`--extend-select BN910`).\n\n"
+    pages[f"{RULE_PAGES}/README.md"] = index + rules_markdown(folder="")
+    return pages
+
+
+def _sentence(text: str) -> str:
+    return text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
+def write_pages(root: Path) -> None:
+    """Regenerate the generated pages and the README's rules table under `root` (a checkout of bnlint)."""
+    for relative, text in generated_pages().items():
+        (root / relative).write_text(text, encoding="utf-8")
+    readme = root / "README.md"
+    before, rest = readme.read_text(encoding="utf-8").split(README_START, 1)
+    after = rest.split(README_END, 1)[1]
+    readme.write_text(before + README_START + rules_markdown() + README_END + after, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    write_pages(Path.cwd())

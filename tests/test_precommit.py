@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -17,6 +18,7 @@ import sysconfig
 from pathlib import Path
 
 import pytest
+import yaml
 
 from support import ROOT
 
@@ -30,9 +32,8 @@ def _git(repository: Path, *args: str) -> None:
     subprocess.run(["git", *args], cwd=repository, check=True, capture_output=True)
 
 
-def _try_repo(repository: Path, home: Path) -> subprocess.CompletedProcess[str]:
-    _git(repository, "add", "--all")
-    environment = {
+def _environment(home: Path) -> dict[str, str]:
+    return {
         **os.environ,
         "PRE_COMMIT_HOME": str(home),
         "PIP_NO_INDEX": "1",
@@ -41,8 +42,16 @@ def _try_repo(repository: Path, home: Path) -> subprocess.CompletedProcess[str]:
         "PYTHONPATH": sysconfig.get_paths()["purelib"],
         "VIRTUALENV_NO_PERIODIC_UPDATE": "1",
     }
-    command = [sys.executable, "-m", "pre_commit", "try-repo", str(ROOT), "bnlint", "--all-files", "--color", "never"]
-    return subprocess.run(command, cwd=repository, capture_output=True, text=True, env=environment, timeout=600)
+
+
+def _pre_commit(repository: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    _git(repository, "add", "--all")
+    command = [sys.executable, "-m", "pre_commit", *args, "--all-files", "--color", "never"]
+    return subprocess.run(command, cwd=repository, capture_output=True, text=True, env=_environment(home), timeout=600)
+
+
+def _try_repo(repository: Path, home: Path) -> subprocess.CompletedProcess[str]:
+    return _pre_commit(repository, home, "try-repo", str(ROOT), "bnlint")
 
 
 @pytest.fixture
@@ -81,3 +90,22 @@ def test_the_hook_passes_a_clean_script_and_excluded_files(repository, tmp_path)
     result = _try_repo(repository, tmp_path / "home")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Passed" in result.stdout
+
+
+def test_the_documented_configuration_runs_the_hook(repository, tmp_path):
+    """docs/integrations.md's `.pre-commit-config.yaml` as written, its repository URL replaced by a clone of this
+    checkout."""
+    snippets = re.findall(r"(?ms)^```yaml\n(.*?)^```", (ROOT / "docs" / "integrations.md").read_text())
+    config = next(yaml.safe_load(body) for body in snippets if "repos" in body and "bnlint/bnlint" in body)
+    (entry,) = config["repos"]
+    clone = tmp_path / "bnlint"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True, capture_output=True)
+    # Between releases a checkout has no tag yet for the version it will be released as: the release makes it.
+    if subprocess.run(["git", "rev-parse", "-q", "--verify", f"refs/tags/{entry['rev']}"], cwd=clone).returncode:
+        _git(clone, "tag", entry["rev"])
+    entry["repo"] = str(clone)
+    (repository / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config))
+    shutil.copy(ROOT / "examples" / "train_buggy.py", repository / "train.py")
+    result = _pre_commit(repository, tmp_path / "home", "run")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert re.search(r"(?m)^train\.py:\d+:\d+: BN002 ", result.stdout), result.stdout
