@@ -69,7 +69,7 @@ class CheckpointDropsMovingStatistics(Rule):
         images = tf.placeholder(tf.float32, [None, 8])
         is_training = tf.placeholder(tf.bool, [])
         net = tf.layers.batch_normalization(tf.layers.dense(images, 16), training=is_training)
-        saver = tf.train.Saver(var_list=tf.trainable_variables())  # expect: BN006
+        saver = tf.train.Saver(var_list=tf.trainable_variables())  # expect: BN006 "only trainable variables"
         """,
     )
     VALID = (
@@ -112,11 +112,11 @@ class CheckpointDropsMovingStatistics(Rule):
             yield cls.finding(
                 saver.var_list.arg,
                 saver.site,
-                "Saver keeps only trainable variables, which leave out the batch-norm moving statistics"
-                " (batch norm from line {0}): a restored model normalizes with mean 0 and variance 1;"
-                " save tf.global_variables()",
+                "Saver keeps only trainable variables, not batch norm's moving statistics (line {0})",
                 related=((batch_norm, "batch norm with moving statistics"),),
                 fix=_fix(facts, saver),
+                help="A model restored from its checkpoints normalizes with mean 0 and variance 1 instead of the"
+                " statistics it learned; save tf.global_variables().",
             )
 
 

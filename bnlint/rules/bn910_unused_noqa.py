@@ -46,7 +46,7 @@ class UnusedNoqa(Rule):
         import tensorflow as tf
 
         def classifier(x, is_training):
-            return tf.layers.batch_normalization(x, training=is_training)  # noqa: BN001  # expect: BN910
+            return tf.layers.batch_normalization(x, training=is_training)  # noqa: BN001  # expect: BN910 "no BN001"
         """,
     )
     VALID = (
@@ -81,7 +81,8 @@ class UnusedNoqa(Rule):
                         end_line=directive.line,
                         end_column=directive.end + 1,
                         code=cls.code,
-                        message=f"unused noqa: no {listed} finding on this line; remove {listed} from the comment",
+                        message=f"unused noqa: no {listed} finding on this line",
+                        help=f"Remove {listed} from the comment: a stale noqa would hide the next such finding here.",
                     )
                 )
         return diagnostics
