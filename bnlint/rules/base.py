@@ -42,6 +42,9 @@ class Rule:
     summary: ClassVar[str]  # one line for tables
     # How CI formats grade it: every mistake a rule finds breaks validation, so "error" unless a rule says less.
     level: ClassVar[str] = "error"
+    # The APIs its findings start from (canonical catalogue names): a module from which none of them can be
+    # reached cannot hold one, and the screen (bnlint.analysis.screen) spares it the parse. Every rule says.
+    needs: ClassVar[frozenset[str]]
     # Short programs; each expected finding is marked on its line with `# expect: CODE`, as in the fixtures,
     # optionally with a part of its message in double quotes (`# expect: BN002 "minimize()"`). The first of each
     # is the documentation's Example / Use instead.

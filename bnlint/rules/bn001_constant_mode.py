@@ -77,6 +77,7 @@ class ConstantBatchNormMode(Rule):
     code = "BN001"
     name = "constant-batch-norm-mode"
     summary = "batch-norm mode fixed by a constant"
+    needs = catalogue.BATCH_NORM_NAMES
 
     INVALID = (
         """

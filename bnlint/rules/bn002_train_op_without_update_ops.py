@@ -73,6 +73,7 @@ class TrainOpWithoutUpdateOps(Rule):
     code = "BN002"
     name = "train-op-without-update-ops"
     summary = "train op built outside the UPDATE_OPS control dependency"
+    needs = catalogue.BATCH_NORM_NAMES
 
     INVALID = (
         """

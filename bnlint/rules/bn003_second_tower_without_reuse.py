@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bnlint.analysis import catalogue
 from bnlint.analysis.facts import ModuleFacts
 from bnlint.rules.base import Finding, Rule
 
@@ -69,6 +70,7 @@ class SecondTowerWithoutReuse(Rule):
     code = "BN003"
     name = "second-tower-without-reuse"
     summary = "graph-building function called again without reusing its variables"
+    needs = catalogue.VARIABLE_CREATORS  # a tower is a function that creates variables
 
     INVALID = (
         """

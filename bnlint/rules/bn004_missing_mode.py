@@ -89,6 +89,7 @@ class MissingBatchNormMode(Rule):
     code = "BN004"
     name = "missing-batch-norm-mode"
     summary = "batch-norm mode left to a default that freezes one mode"
+    needs = catalogue.BATCH_NORM_NAMES
 
     INVALID = (
         """

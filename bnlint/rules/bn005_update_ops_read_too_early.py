@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from bnlint.analysis import catalogue
 from bnlint.analysis.batchnorm import BatchNormKind
 from bnlint.analysis.facts import ModuleFacts
 from bnlint.analysis.syntax import CallSite
@@ -48,6 +49,7 @@ class UpdateOpsReadTooEarly(Rule):
     code = "BN005"
     name = "update-ops-read-too-early"
     summary = "UPDATE_OPS read before the batch-norm layers exist, or from another graph"
+    needs = catalogue.BATCH_NORM_NAMES
 
     INVALID = (
         """

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from bnlint.analysis import catalogue
 from bnlint.analysis.batchnorm import BatchNormKind
 from bnlint.analysis.checkpoints import SaverCall, Variables
 from bnlint.analysis.facts import ModuleFacts
@@ -61,6 +62,9 @@ class CheckpointDropsMovingStatistics(Rule):
     code = "BN006"
     name = "checkpoint-drops-moving-statistics"
     summary = "checkpoint that leaves out the batch-norm moving statistics"
+    # The Saver too: the model may come in as an object of any class of the program (an exporter's
+    # `self.model.create_model(...)`), which no import of the module leads to.
+    needs = catalogue.BATCH_NORM_NAMES | {catalogue.SAVER}
 
     INVALID = (
         """

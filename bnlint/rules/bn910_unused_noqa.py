@@ -39,6 +39,9 @@ class UnusedNoqa(Rule):
     code = "BN910"
     name = "unused-noqa"
     summary = "`# noqa: BNxxx` comment that silences nothing"
+    # Nothing in the code: it reads the file's noqa comments, and the engine runs it on every file with one that
+    # names a bnlint code, whether the screen rules the file out or not.
+    needs = frozenset[str]()
     level = "warning"
 
     INVALID = (
