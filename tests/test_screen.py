@@ -15,7 +15,6 @@ from textwrap import dedent
 import pytest
 
 from bnlint.analysis import catalogue
-from bnlint.analysis.screen import Apis
 from bnlint.engine import check_source
 from bnlint.project import Project
 from bnlint.rules import ALL_RULES, screened_apis

@@ -26,6 +26,7 @@ from pathlib import Path
 
 from bnlint.analysis import catalogue
 
+
 def _prefixes(name: str) -> set[str]:
     parts = name.split(".")
     return {".".join(parts[:count]) for count in range(1, len(parts))}
