@@ -176,7 +176,7 @@ class ConstantBatchNormMode(Rule):
             fixed = use.api.fixed_mode(mode.flag.value)
             assert fixed is not None
             help = (
-                f"Every graph built from this code runs it in {fixed.value} mode: {_FROZEN[fixed]};"
+                f"Every graph built from this code runs this batch norm in {fixed.value} mode: {_FROZEN[fixed]};"
                 " pass a bool tensor (a placeholder) or the model's training flag."
             )
             yield cls.finding(mode.node, use.site, _message(mode, mode.flag), help=help)
