@@ -24,6 +24,7 @@ from bnlint.analysis.modules import ModuleId, module_id
 from bnlint.analysis.screen import UNPARSED, Screen, ScreenLinks, Summary, summarize
 from bnlint.analysis.syntax import Scope
 from bnlint.discovery import DEFAULT_EXCLUDE
+from bnlint.rules import screened_apis
 from bnlint.source import decode, mentions_framework
 
 # `import a.b`, `from a.b import c`, `from . import c`, `from .a import c`, `from a import (\n b,\n c)`: enough to
@@ -242,7 +243,7 @@ class Project:
         return self._screen.reaches(path)
 
     def _new_screen(self) -> Screen:
-        return Screen(ScreenLinks(self._summary, self.find_import, self.submodule))
+        return Screen(ScreenLinks(self._summary, self.find_import, self.submodule), screened_apis())
 
     def _summary(self, path: Path) -> Summary:
         if path not in self._summaries:

@@ -1,4 +1,8 @@
-"""Shared test helpers: where the fixtures are, and the `# expect: BN00x` comments they carry."""
+"""Shared test helpers: where the fixtures are, and the `# expect: BN00x` comments they carry.
+
+An expectation names a code and, optionally, a fragment its message must contain, in double quotes; several on
+one line are separated by commas: `# expect: BN002 "minimize()"`, `# expect: BN001 "training=True", BN004`.
+"""
 
 from __future__ import annotations
 
@@ -11,12 +15,27 @@ import subprocess
 import sys
 import tokenize
 from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "tests" / "fixtures"
 EXAMPLES = ROOT / "examples"
-_EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>BN[0-9]{3}(?:\s*,\s*BN[0-9]{3})*)\s*$")
+_ITEM = r'BN[0-9]{3}(?:\s+"[^"\n]+")?'
+_EXPECT = re.compile(rf"#\s*expect:\s*(?P<items>{_ITEM}(?:\s*,\s*{_ITEM})*)\s*$")
+_ITEMS = re.compile(r'(?P<code>BN[0-9]{3})(?:\s+"(?P<fragment>[^"\n]+)")?')
+
+
+# Editors show a finding's message inline: one short sentence, its detail and fix in the help beside it.
+MESSAGE_LIMIT = 100
+
+
+@dataclass(frozen=True)
+class Expectation:
+    line: int
+    code: str
+    fragment: str | None  # a part of the finding's message, which tells it from the rule's other messages
 
 
 def fixture_files() -> list[Path]:
@@ -26,15 +45,49 @@ def fixture_files() -> list[Path]:
     return single + projects + sorted(EXAMPLES.glob("*.py"))
 
 
-def expected_findings(source: str) -> Counter[tuple[int, str]]:
-    """(line, code) for every `# expect: CODE[, CODE]` comment; comments only, never text inside strings."""
-    expected: Counter[tuple[int, str]] = Counter()
+def expectations(source: str) -> list[Expectation]:
+    """Every `# expect: CODE ["fragment"][, ...]` comment; comments only, never text inside strings."""
+    found = []
     for token in tokenize.generate_tokens(io.StringIO(source).readline):
         if token.type == tokenize.COMMENT:
             match = _EXPECT.search(token.string)
             if match:
-                expected.update((token.start[0], code.strip()) for code in match.group("codes").split(","))
-    return expected
+                found += [
+                    Expectation(token.start[0], item["code"], item["fragment"])
+                    for item in _ITEMS.finditer(match["items"])
+                ]
+    return found
+
+
+def expected_findings(source: str) -> Counter[tuple[int, str]]:
+    """(line, code) of every expectation."""
+    return Counter((expectation.line, expectation.code) for expectation in expectations(source))
+
+
+def unmet_fragments(source: str, findings: Iterable[tuple[int, str, str]]) -> list[Expectation]:
+    """The expectations with a fragment that the message of no finding (line, code, message) on their line and of
+    their code contains."""
+    messages: dict[tuple[int, str], list[str]] = {}
+    for line, code, message in findings:
+        messages.setdefault((line, code), []).append(message)
+    unmet = []
+    for expectation in expectations(source):
+        found = messages.get((expectation.line, expectation.code), [])
+        if expectation.fragment is not None and not any(expectation.fragment in message for message in found):
+            unmet.append(expectation)
+    return unmet
+
+
+def message_defects(code: str, message: str, help: str | None) -> list[str]:
+    """What keeps a rule's finding from reading as one short sentence (its message) with its detail beside it."""
+    defects = []
+    if len(message) > MESSAGE_LIMIT:
+        defects.append(f"{code} message of {len(message)} characters: {message}")
+    if message.endswith(".") or ";" in message:
+        defects.append(f"{code} message is not one sentence without a final period: {message}")
+    if not help:
+        defects.append(f"{code} without help: {message}")
+    return defects
 
 
 def run(

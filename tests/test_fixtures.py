@@ -9,7 +9,9 @@ from functools import cache
 
 import pytest
 
-from support import ROOT, expected_findings, fixture_files, run
+from bnlint.engine import check_source
+from bnlint.project import Project
+from support import ROOT, expected_findings, fixture_files, message_defects, run, unmet_fragments
 
 FILES = fixture_files()
 _FLAKE8_LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+):(?P<column>\d+): (?P<code>BN\d{3}) (?P<message>.*)$")
@@ -41,6 +43,13 @@ def flake8_findings() -> dict[str, list[tuple[int, int, str, str]]]:
     return findings
 
 
+@cache
+def engine_findings():
+    """Each file's diagnostics from the engine itself, which carry the help the command's JSON may leave out."""
+    project = Project()
+    return {_key(path): check_source(path.read_text(encoding="utf-8"), str(path), project=project) for path in FILES}
+
+
 def _key(path):
     return str(path.relative_to(ROOT))
 
@@ -48,14 +57,23 @@ def _key(path):
 @pytest.mark.parametrize("path", FILES, ids=_key)
 def test_cli_reports_exactly_the_expected_findings(path):
     expected = expected_findings(path.read_text(encoding="utf-8"))
-    found = Counter((line, code) for line, _, code, _ in cli_findings().get(_key(path), []))
+    findings = cli_findings().get(_key(path), [])
+    found = Counter((line, code) for line, _, code, _ in findings)
     assert found == expected
+    messages = [(line, code, message) for line, _, code, message in findings]
+    assert unmet_fragments(path.read_text(encoding="utf-8"), messages) == []
 
 
 @pytest.mark.parametrize("path", FILES, ids=_key)
 def test_flake8_reports_what_the_cli_reports(path):
     cli = [finding for finding in cli_findings().get(_key(path), []) if finding[2] != "BN910"]
     assert sorted(flake8_findings().get(_key(path), [])) == sorted(cli)
+
+
+def test_every_message_is_one_short_sentence_with_help_beside_it():
+    findings = [d for diagnostics in engine_findings().values() for d in diagnostics if not d.is_error]
+    assert {d.code for d in findings} >= {"BN001", "BN002", "BN003", "BN004", "BN005", "BN006", "BN910"}
+    assert [defect for d in findings for defect in message_defects(d.code, d.message, d.help)] == []
 
 
 def test_every_rule_has_buggy_and_clean_fixtures():

@@ -11,7 +11,7 @@ import pytest
 from bnlint.docs import rules_markdown
 from bnlint.engine import check_source
 from bnlint.rules import ALL_RULES
-from support import ROOT, expected_findings, run
+from support import ROOT, expected_findings, message_defects, run, unmet_fragments
 
 EXAMPLES = [
     pytest.param(rule, kind, index, source, id=f"{rule.code}-{kind}-{index}")
@@ -25,9 +25,12 @@ SECTIONS = ["What it does", "Why is this bad?", "Example", "Use instead", "Accep
 @pytest.mark.parametrize(("rule", "kind", "index", "source"), EXAMPLES)
 def test_rule_examples(rule, kind, index, source):
     source = inspect.cleandoc(source) + "\n"
-    found = Counter((d.line, d.code) for d in check_source(source, "example.py"))
+    diagnostics = check_source(source, "example.py")
+    found = Counter((d.line, d.code) for d in diagnostics)
     expected = expected_findings(source)
     assert found == expected
+    assert unmet_fragments(source, [(d.line, d.code, d.message) for d in diagnostics]) == []
+    assert [defect for d in diagnostics for defect in message_defects(d.code, d.message, d.help)] == []
     if kind == "INVALID":
         assert any(code == rule.code for _, code in expected)
     else:

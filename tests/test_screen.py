@@ -1,21 +1,26 @@
 """The screen (bnlint.analysis.screen): which modules libcst never parses because no rule can fire in them.
 
 What it rules out must hold nothing the full analysis would report (tests/test_fuzz.py checks that on generated
-and mutated programs); what it lets through is every way the analysis reaches a batch-norm or variable-creating
-layer: aliases, star imports, attribute chains kept in variables, and functions, classes and variables of other
-project modules.
+and mutated programs); what it lets through is every way the analysis reaches an API a rule declares it needs
+(a batch-norm or variable-creating layer, a Saver): aliases, star imports, attribute chains kept in variables, and
+functions, classes and variables of other project modules. Each rule's own declaration lets its findings through.
 """
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
 from textwrap import dedent
 
 import pytest
 
-from bnlint.analysis.screen import names_api
+from bnlint.analysis import catalogue
 from bnlint.engine import check_source
 from bnlint.project import Project
+from bnlint.rules import ALL_RULES, screened_apis
+from bnlint.rules.bn910_unused_noqa import UnusedNoqa
+from bnlint.source import mentions_framework
+from support import expectations, fixture_files
 
 
 def _relevant(tmp_path: Path, files: dict[str, str], checked: str = "train.py") -> bool:
@@ -162,7 +167,59 @@ def test_the_screen_forgets_what_an_edited_module_said(tmp_path):
     ],
 )
 def test_names_api(name, expected):
-    assert names_api(name) is expected
+    assert screened_apis().named(name) is expected
+
+
+CODE_RULES = [rule for rule in ALL_RULES if rule is not UnusedNoqa]  # BN910 reads comments: see the test below
+
+
+def _needing_only(monkeypatch, rule, needs):
+    """Every rule but `rule` declares that it needs nothing, and `rule` declares `needs`."""
+    for other in ALL_RULES:
+        monkeypatch.setattr(other, "needs", needs if other is rule else frozenset())
+
+
+@pytest.mark.parametrize("rule", CODE_RULES, ids=lambda rule: rule.code)
+def test_a_rules_own_declaration_lets_its_examples_and_fixtures_through(tmp_path, monkeypatch, rule):
+    _needing_only(monkeypatch, rule, rule.needs)
+    for index, example in enumerate(rule.INVALID):
+        path = tmp_path / f"invalid_{index}.py"
+        path.write_text(inspect.cleandoc(example) + "\n")
+        assert Project().relevant(path), f"{rule.code} INVALID[{index}]"
+    fixtures = [path for path in fixture_files() if rule.code in {e.code for e in expectations(path.read_text())}]
+    assert fixtures
+    project = Project()
+    assert [path for path in fixtures if not project.relevant(path)] == []
+
+
+@pytest.mark.parametrize("rule", CODE_RULES, ids=lambda rule: rule.code)
+def test_the_screen_reads_the_declarations(tmp_path, monkeypatch, rule):
+    """Declaring nothing, a rule's mistakes are screened out: its examples go unreported."""
+    _needing_only(monkeypatch, rule, frozenset())
+    for index, example in enumerate(rule.INVALID):
+        text = inspect.cleandoc(example) + "\n"
+        path = tmp_path / f"invalid_{index}.py"
+        path.write_text(text)
+        assert not Project().relevant(path), f"{rule.code} INVALID[{index}]"
+        assert check_source(text, str(path), rules=[rule]) == []
+
+
+def test_a_rule_about_other_apis_gets_their_modules_through(tmp_path, monkeypatch):
+    """A rule about `tf.GradientTape` is not screened out by the batch-norm rules' declarations."""
+    text = "import tensorflow as tf\nwith tf.GradientTape() as tape:\n    loss = tf.reduce_sum(x)\n"
+    assert not _relevant(tmp_path, {"train.py": text})
+    monkeypatch.setattr(CODE_RULES[0], "needs", CODE_RULES[0].needs | {"tensorflow.GradientTape"})
+    assert _relevant(tmp_path, {"train.py": text})
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=lambda rule: rule.code)
+def test_declarations_name_apis_the_text_prefilter_lets_through(rule):
+    """A module that uses a declared API, in any spelling of its package, mentions the framework (bnlint.source)."""
+    assert isinstance(rule.needs, frozenset) and (rule is UnusedNoqa) == (not rule.needs)
+    for name in rule.needs:
+        assert catalogue.canonical(name) == name, f"{rule.code} declares {name}, which is not a canonical name"
+        spellings = {old for old in catalogue.ALIASED_PACKAGES if name.startswith(catalogue.canonical(old) + ".")}
+        assert all(map(mentions_framework, {name, *spellings})), (rule.code, name)
 
 
 def test_a_stale_bnlint_noqa_is_still_reported_where_the_screen_rules_the_file_out():

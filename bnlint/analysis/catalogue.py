@@ -139,6 +139,7 @@ BATCH_NORM_APIS: tuple[BatchNormApi, ...] = (
     KERAS_BATCH_NORM,
 )
 _BATCH_NORM_BY_NAME = {name: api for api in BATCH_NORM_APIS for name in api.names}
+BATCH_NORM_NAMES = frozenset(_BATCH_NORM_BY_NAME)
 
 
 def batch_norm_api(name: str) -> BatchNormApi | None:

@@ -1,15 +1,16 @@
 """The screen: whether a module can hold a finding at all, decided from Python's own `ast` before libcst parses it.
 
-Every rule needs a layer that creates variables or a batch-norm layer (`SCREENED_APIS`): BN003's towers are functions
-that create variables, the other rules all start from a batch-norm layer, and BN006 also from a Saver. The analysis
-can only reach one through a name it resolves: an import of TensorFlow, Keras or tf-slim, or a function, class or
-variable of a project module it imports, which reaches one in turn. The screen follows the same imports over a
-summary of each module: its top-level statements (units), the names each one refers to, and its import aliases.
-A module none of whose units reaches a screened API is never parsed by libcst: in real TensorFlow projects that is
-most of them (helpers, data pipelines, Keras models without batch norm), while `ast` parses about ten times faster
-than libcst.
+Each rule declares the APIs it starts from (`Rule.needs`): a module from which none of them can be reached cannot
+hold its findings. BN003's towers are functions that create variables, the other rules start from a batch-norm
+layer, and BN006 also from a Saver; a rule about Keras models or `tf.GradientTape` would name those. The screen
+looks for the union of the rules' declarations (`Apis`). The analysis can only reach an API through a name it
+resolves: an import of TensorFlow, Keras or tf-slim, or a function, class or variable of a project module it
+imports, which reaches one in turn. The screen follows the same imports over a summary of each module: its
+top-level statements (units), the names each one refers to, and its import aliases. A module none of whose units
+reaches a declared API is never parsed by libcst: in real TensorFlow projects that is most of them (helpers, data
+pipelines, Keras models without batch norm), while `ast` parses about ten times faster than libcst.
 
-Where the two could differ, the screen errs towards analysing: a dotted name that could still become a screened API
+Where the two could differ, the screen errs towards analysing: a dotted name that could still become a declared API
 with more attributes (`tf`, `tf.layers`, `tf.compat`) counts as one; a unit refers to every name its code uses,
 a function's locals included; imports anywhere in a module bind for all of it; a module Python cannot parse, and
 a name a project module does not bind, count as reaching. Imports of other packages are what the analysis takes
@@ -25,35 +26,39 @@ from pathlib import Path
 
 from bnlint.analysis import catalogue
 
-# A Saver is screened too: BN006 reads it where the model comes in as an object of any class of the program (an
-# exporter's `self.model.create_model(...)`), which no import of the module leads to.
-SCREENED_APIS = (
-    catalogue.VARIABLE_CREATORS
-    | {name for api in catalogue.BATCH_NORM_APIS for name in api.names}
-    | {catalogue.SAVER}
-)
-
 
 def _prefixes(name: str) -> set[str]:
     parts = name.split(".")
     return {".".join(parts[:count]) for count in range(1, len(parts))}
 
 
-# Dotted names that more attributes may still turn into a screened API: `tf.layers` kept in a variable, `tf` handed
-# to a function, `tf.compat` (which `canonical` leaves alone until `.v1` follows).
-_API_PREFIXES = frozenset(
-    set().union(*map(_prefixes, SCREENED_APIS))
-    | {prefix for old in catalogue.ALIASED_PACKAGES for prefix in (*_prefixes(old), old)}
-)
+@dataclass(frozen=True)
+class Apis:
+    """The APIs the screen looks for: canonical names (bnlint.analysis.catalogue), from the rules' declarations."""
 
+    names: frozenset[str]
+    # Dotted names that more attributes may still turn into one of them: `tf.layers` kept in a variable, `tf`
+    # handed to a function, `tf.compat` (which `canonical` leaves alone until `.v1` follows).
+    prefixes: frozenset[str]
 
-def names_api(name: str) -> bool:
-    """Whether an external dotted name is a screened API, lies inside one, or may lead to one. The analysis makes a
-    name canonical attribute by attribute as it resolves it (`tf.compat.v1`, then `.layers`), which may differ
-    from the whole name made canonical at once (`tf.compat.v1.compat.v1.layers`): either counts."""
-    if name in _API_PREFIXES:
-        return True
-    return any(map(_is_api, {catalogue.canonical(name), _canonical_stepwise(name)}))
+    @classmethod
+    def of(cls, names: Iterable[str]) -> Apis:
+        names = frozenset(names)
+        aliased = {prefix for old in catalogue.ALIASED_PACKAGES for prefix in (*_prefixes(old), old)}
+        return cls(names, frozenset(set().union(*map(_prefixes, names)) | aliased))
+
+    def named(self, name: str) -> bool:
+        """Whether an external dotted name is one of the APIs, lies inside one, or may lead to one. The analysis
+        makes a name canonical attribute by attribute as it resolves it (`tf.compat.v1`, then `.layers`), which may
+        differ from the whole name made canonical at once (`tf.compat.v1.compat.v1.layers`): either counts."""
+        if name in self.prefixes:
+            return True
+        return any(map(self._is_api, {catalogue.canonical(name), _canonical_stepwise(name)}))
+
+    def _is_api(self, canonical: str) -> bool:
+        if canonical in self.names or canonical in self.prefixes:
+            return True
+        return any(prefix in self.names for prefix in _prefixes(canonical))
 
 
 def _canonical_stepwise(name: str) -> str:
@@ -62,12 +67,6 @@ def _canonical_stepwise(name: str) -> str:
     for part in rest:
         canonical = catalogue.canonical(f"{canonical}.{part}")
     return canonical
-
-
-def _is_api(canonical: str) -> bool:
-    if canonical in SCREENED_APIS or canonical in _API_PREFIXES:
-        return True
-    return any(prefix in SCREENED_APIS for prefix in _prefixes(canonical))
 
 
 @dataclass(frozen=True)
@@ -246,18 +245,19 @@ class ScreenLinks:
 
 
 class Screen:
-    """Which modules reach a screened API. Over a run, each unit's links are resolved once, and what a search
+    """Which modules reach one of the APIs. Over a run, each unit's links are resolved once, and what a search
     learns (units that reach an API, units that cannot) serves the searches of the files after it."""
 
-    def __init__(self, links: ScreenLinks) -> None:
+    def __init__(self, links: ScreenLinks, apis: Apis) -> None:
         self._links = links
+        self._apis = apis
         self._steps: dict[Node, tuple[Node | bool, ...]] = {}  # each unit's links, resolved
         self._live: set[Node] = set()  # units known to reach an API
         self._dead: set[Node] = set()  # units known to reach none
-        self._apis: dict[str, bool] = {}  # names_api of each external name met
+        self._named: dict[str, bool] = {}  # whether `apis` names each external name met
 
     def reaches(self, path: Path) -> bool:
-        """Whether any unit of the module reaches a screened API."""
+        """Whether any unit of the module reaches one of the APIs."""
         summary = self._links.summary(path)
         if summary.units is None:
             return True  # the analysis reports why it cannot parse the module
@@ -326,9 +326,9 @@ class Screen:
             yield from self._all(found[0])
 
     def _names_api(self, name: str) -> bool:
-        if name not in self._apis:
-            self._apis[name] = names_api(name)
-        return self._apis[name]
+        if name not in self._named:
+            self._named[name] = self._apis.named(name)
+        return self._named[name]
 
     def _member(self, path: Path, name: str, starred: bool) -> Iterator[Node | bool]:
         summary = self._links.summary(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bnlint.analysis.screen import Apis
 from bnlint.rules.base import Finding, Rule
 from bnlint.rules.bn001_constant_mode import ConstantBatchNormMode
 from bnlint.rules.bn002_train_op_without_update_ops import TrainOpWithoutUpdateOps
@@ -28,4 +29,11 @@ def selected_rules(selection: Selection) -> list[type[Rule]]:
     return [rule for rule in ALL_RULES if selection.selects(rule.code)]
 
 
-__all__ = ["ALL_RULES", "RULES_BY_CODE", "Finding", "Rule", "selected_rules"]
+def screened_apis() -> Apis:
+    """What the screen looks for: the APIs every rule needs. Every rule's, not a run's selection: one project's
+    screen serves all its runs (an editor's, flake8's) and the analysis of other modules' classes, whatever rules
+    they select."""
+    return Apis.of(name for rule in ALL_RULES for name in rule.needs)
+
+
+__all__ = ["ALL_RULES", "RULES_BY_CODE", "Finding", "Rule", "screened_apis", "selected_rules"]

@@ -16,6 +16,13 @@ from bnlint.analysis.values import CallResult, Literal
 from bnlint.rules.base import Finding, Rule
 
 
+# What goes wrong where batch norm is frozen in each mode.
+_FROZEN = {
+    Mode.TRAINING: "validation and serving normalize with the statistics of each batch, never the moving averages",
+    Mode.INFERENCE: "training normalizes with the moving averages, which never learn",
+}
+
+
 class ConstantBatchNormMode(Rule):
     """
     ## What it does
@@ -70,6 +77,7 @@ class ConstantBatchNormMode(Rule):
     code = "BN001"
     name = "constant-batch-norm-mode"
     summary = "batch-norm mode fixed by a constant"
+    needs = catalogue.BATCH_NORM_NAMES
 
     INVALID = (
         """
@@ -77,14 +85,14 @@ class ConstantBatchNormMode(Rule):
 
         def model(images):
             net = tf.layers.conv2d(images, 32, 3)
-            net = tf.layers.batch_normalization(net, training=True)  # expect: BN001
+            net = tf.layers.batch_normalization(net, training=True)  # expect: BN001 "training=True"
             return tf.layers.dense(tf.layers.flatten(net), 10)
         """,
         """
         import tensorflow.contrib.slim as slim
 
         def model(images):
-            with slim.arg_scope([slim.batch_norm], is_training=False):  # expect: BN001
+            with slim.arg_scope([slim.batch_norm], is_training=False):  # expect: BN001 "by slim.arg_scope"
                 net = slim.conv2d(images, 32, [3, 3], normalizer_fn=slim.batch_norm)
             return slim.fully_connected(slim.flatten(net), 10, activation_fn=None)
         """,
@@ -95,7 +103,7 @@ class ConstantBatchNormMode(Rule):
 
         def model(images):
             net = tf.layers.conv2d(images, 32, 3)
-            return tf.layers.batch_normalization(net, training=IS_TRAINING)  # expect: BN001
+            return tf.layers.batch_normalization(net, training=IS_TRAINING)  # expect: BN001 "IS_TRAINING (always True)"
         """,
         """
         import tensorflow as tf
@@ -107,7 +115,7 @@ class ConstantBatchNormMode(Rule):
                 self.bn = tf.keras.layers.BatchNormalization()
 
             def call(self, x, training=None):
-                return self.bn(self.conv(x), training=True)  # expect: BN001
+                return self.bn(self.conv(x), training=True)  # expect: BN001 "training=True"
         """,
     )
     VALID = (
@@ -165,7 +173,13 @@ class ConstantBatchNormMode(Rule):
             if _training_by_design(facts, use, mode.flag):
                 continue
             reported.add(mode.node)
-            yield cls.finding(mode.node, use.site, _message(mode, mode.flag))
+            fixed = use.api.fixed_mode(mode.flag.value)
+            assert fixed is not None
+            help = (
+                f"Every graph built from this code runs this batch norm in {fixed.value} mode: {_FROZEN[fixed]};"
+                " pass a bool tensor (a placeholder) or the model's training flag."
+            )
+            yield cls.finding(mode.node, use.site, _message(mode, mode.flag), help=help)
         yield from _literals_against_the_graph(cls, facts)
 
 
@@ -193,22 +207,22 @@ def _literals_against_the_graph(rule: type[Rule], facts: ModuleFacts) -> Iterato
             if passed is None:
                 passed = _passed_names(facts)
             switch = _unused_switch(facts, call.site, passed)
+            keyword = argument.arg.keyword.value if argument.arg.keyword is not None else reaches[0].default[1]
+            passed_flag = f"{call.label}() is passed {keyword}={flag.value!r}"
             if mode is not None and switch is not None:
-                where = f"its graph while the mode placeholder {switch} is never passed to it"
+                message = f"{passed_flag} while the mode placeholder {switch} is passed to nothing"
+                remedy = f"pass {switch} instead, so that feeding it switches the mode"
             elif mode is Mode.TRAINING and facts.in_evaluation(call.site):
-                where = "an evaluation graph (no train op learns from it)"
+                message = f"{passed_flag} in an evaluation graph (no train op learns from it)"
+                remedy = "pass False or the model's training flag"
             elif mode is Mode.INFERENCE and facts.in_training(call.site):
-                where = "the graph the train op learns from"
+                message = f"{passed_flag} in the graph the train op learns from"
+                remedy = "pass True or the model's training flag"
             else:
                 continue
             reported.add(argument.value)
-            keyword = argument.arg.keyword.value if argument.arg.keyword is not None else reaches[0].default[1]
-            yield rule.finding(
-                argument.value,
-                call.site,
-                f"{call.label}() builds {where} with {keyword}={flag.value!r}, which puts batch norm in"
-                f" {mode.value} mode; pass {not flag.value!r} or the model's training flag",
-            )
+            help = f"The literal puts the batch norm it reaches in {mode.value} mode: {_FROZEN[mode]}; {remedy}."
+            yield rule.finding(argument.value, call.site, message, help=help)
 
 
 def _unused_switch(facts: ModuleFacts, site: CallSite, passed: set[str]) -> str | None:
@@ -267,4 +281,4 @@ def _message(mode: ModeArgument, flag: Literal) -> str:
         Origin.NORMALIZER_PARAMS: " in normalizer_params",
         Origin.PARTIAL: " by functools.partial",
     }.get(mode.origin, "")
-    return f"batch norm mode is fixed to {written}{where}: pass a bool tensor or the model's training flag"
+    return f"batch norm mode is fixed to {written}{where}"

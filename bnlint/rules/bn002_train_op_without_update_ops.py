@@ -73,6 +73,7 @@ class TrainOpWithoutUpdateOps(Rule):
     code = "BN002"
     name = "train-op-without-update-ops"
     summary = "train op built outside the UPDATE_OPS control dependency"
+    needs = catalogue.BATCH_NORM_NAMES
 
     INVALID = (
         """
@@ -87,7 +88,7 @@ class TrainOpWithoutUpdateOps(Rule):
         labels = tf.placeholder(tf.int64, [None])
         is_training = tf.placeholder(tf.bool, [])
         loss = tf.losses.sparse_softmax_cross_entropy(labels, model(images, is_training))
-        train_op = tf.train.AdamOptimizer(1e-3).minimize(loss)  # expect: BN002
+        train_op = tf.train.AdamOptimizer(1e-3).minimize(loss)  # expect: BN002 "minimize()"
         """,
         """
         import tensorflow as tf
@@ -96,7 +97,7 @@ class TrainOpWithoutUpdateOps(Rule):
             net = tf.layers.batch_normalization(images, training=is_training)
             optimizer = tf.train.MomentumOptimizer(0.1, 0.9)
             grads = optimizer.compute_gradients(loss + tf.reduce_sum(net))
-            return optimizer.apply_gradients(grads)  # expect: BN002
+            return optimizer.apply_gradients(grads)  # expect: BN002 "apply_gradients()"
         """,
     )
     VALID = (
@@ -161,11 +162,11 @@ class TrainOpWithoutUpdateOps(Rule):
             yield cls.finding(
                 op.site.node,
                 op.site,
-                f"{op.label} builds a train op without the batch-norm update ops (batch norm from line {{0}}):"
-                " moving statistics never update; build it under"
-                " tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS))",
+                f"{op.label} builds a train op without the batch-norm update ops (batch norm from line {{0}})",
                 related=((batch_norm, "batch norm that adds update ops"),),
                 fix=fixes.get(op),
+                help="The moving mean and variance never update, so evaluation normalizes with their initial values;"
+                " build the train op under tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)).",
             )
 
 
@@ -181,7 +182,8 @@ def _fixes(facts: ModuleFacts, ops: list[TrainOp]) -> dict[TrainOp, Fix]:
         tf = edits.tensorflow_prefix(facts, op.site, optimizer.call.func)
         if statement is not None and tf is not None:
             dependency = f"{tf}.control_dependencies({tf}.get_collection({tf}.GraphKeys.UPDATE_OPS))"
-            fixes[op] = Fix(f"build the train op under {dependency}", statement, edits.wrap_in_with(dependency))
+            title = f"build the train op under a dependency on {tf}.GraphKeys.UPDATE_OPS"
+            fixes[op] = Fix(title, statement, edits.wrap_in_with(dependency))
     return fixes
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from bnlint.analysis import catalogue
 from bnlint.analysis.facts import ModuleFacts
 from bnlint.rules.base import Finding, Rule
 
@@ -69,6 +70,7 @@ class SecondTowerWithoutReuse(Rule):
     code = "BN003"
     name = "second-tower-without-reuse"
     summary = "graph-building function called again without reusing its variables"
+    needs = catalogue.VARIABLE_CREATORS  # a tower is a function that creates variables
 
     INVALID = (
         """
@@ -82,7 +84,7 @@ class SecondTowerWithoutReuse(Rule):
         train_images = tf.placeholder(tf.float32, [None, 32, 32, 3])
         valid_images = tf.placeholder(tf.float32, [None, 32, 32, 3])
         train_logits = model(train_images, is_training=True)
-        valid_logits = model(valid_images, is_training=False)  # expect: BN003
+        valid_logits = model(valid_images, is_training=False)  # expect: BN003 "model() builds a second tower"
         """,
         """
         import tensorflow as tf
@@ -93,7 +95,7 @@ class SecondTowerWithoutReuse(Rule):
                     self.logits = tf.layers.dense(tf.layers.flatten(images), 10)
 
         train_model = Model(tf.zeros([8, 4]), is_training=True)
-        valid_model = Model(tf.zeros([8, 4]), is_training=False)  # expect: BN003
+        valid_model = Model(tf.zeros([8, 4]), is_training=False)  # expect: BN003 "Model() builds a second tower"
         """,
     )
     VALID = (
@@ -140,17 +142,17 @@ class SecondTowerWithoutReuse(Rule):
         for pair in facts.tower_pairs:
             label = pair.second.label
             if pair.in_loop:
-                message = (
-                    f"{label}() builds a tower on every pass of the loop without reusing the variables of the first:"
-                    " every later tower runs its own, untrained weights; reuse them after the first pass"
-                    " (reuse=(i > 0), tf.AUTO_REUSE)"
+                message = f"{label}() builds a tower on every pass of the loop without reusing the first's variables"
+                help = (
+                    "Every later tower creates and runs its own untrained weights instead of the first tower's;"
+                    " reuse them after the first pass (reuse=(i > 0), or tf.AUTO_REUSE)."
                 )
                 related = ()
             else:
-                message = (
-                    f"{label}() builds a second tower without reusing the variables of the first (line {{0}}): this"
-                    " tower runs fresh, untrained weights; open it under tf.variable_scope(..., reuse=True) or"
-                    " tf.AUTO_REUSE"
+                message = f"{label}() builds a second tower without reusing the variables of the first (line {{0}})"
+                help = (
+                    "This tower creates fresh variables and runs untrained weights; build it under"
+                    " tf.variable_scope(..., reuse=True), or reuse=tf.AUTO_REUSE."
                 )
                 related = ((pair.first.site.node, f"first {pair.first.label}() tower"),)
-            yield cls.finding(pair.second.site.node, pair.second.site, message, related=related)
+            yield cls.finding(pair.second.site.node, pair.second.site, message, related=related, help=help)

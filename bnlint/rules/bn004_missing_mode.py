@@ -16,9 +16,12 @@ from bnlint.analysis.values import Literal, Parameter
 from bnlint.rules import edits
 from bnlint.rules.base import Finding, Fix, Rule
 
-_CONSEQUENCE = {
-    Mode.INFERENCE: "inference mode: its moving statistics never learn",
-    Mode.TRAINING: "training mode: validation normalizes with batch statistics",
+# What a default mode does wrong, and what to pass instead: a finding's help.
+_HELP = {
+    Mode.INFERENCE: "In inference mode training normalizes with the moving statistics, which never learn;"
+    " pass the model's training flag.",
+    Mode.TRAINING: "In training mode validation and serving normalize with the statistics of each batch, never the"
+    " moving averages; pass the model's training flag.",
 }
 
 
@@ -86,6 +89,7 @@ class MissingBatchNormMode(Rule):
     code = "BN004"
     name = "missing-batch-norm-mode"
     summary = "batch-norm mode left to a default that freezes one mode"
+    needs = catalogue.BATCH_NORM_NAMES
 
     INVALID = (
         """
@@ -102,7 +106,7 @@ class MissingBatchNormMode(Rule):
 
         def network(images, is_training):
             x = conv(images, 32, train_flag=is_training, with_bn=True)
-            x = conv(x, 64, with_bn=True)  # expect: BN004
+            x = conv(x, 64, with_bn=True)  # expect: BN004 "conv() leaves train_flag at its default"
             return tf.layers.dense(tf.layers.flatten(x), 10)
         """,
         """
@@ -110,7 +114,7 @@ class MissingBatchNormMode(Rule):
 
         def model(images):
             net = tf.layers.conv2d(images, 32, 3)
-            net = tf.layers.batch_normalization(net)  # expect: BN004
+            net = tf.layers.batch_normalization(net)  # expect: BN004 "tf.layers.batch_normalization without training="
             return tf.layers.dense(tf.layers.flatten(net), 10)
         """,
         """
@@ -118,7 +122,7 @@ class MissingBatchNormMode(Rule):
         import tf_slim as slim
 
         images = tf.placeholder(tf.float32, [None, 32, 32, 3])
-        net = slim.conv2d(images, 32, [3, 3], normalizer_fn=slim.batch_norm)  # expect: BN004
+        net = slim.conv2d(images, 32, [3, 3], normalizer_fn=slim.batch_norm)  # expect: BN004 "without is_training="
         logits = slim.fully_connected(slim.flatten(net), 10, activation_fn=None)
         """,
     )
@@ -179,9 +183,9 @@ def _defaults_at_layers(rule: type[Rule], facts: ModuleFacts) -> Iterator[Findin
         yield rule.finding(
             use.anchor,
             use.site,
-            f"{use.api.display} without {use.api.mode_param}= runs in {_CONSEQUENCE[mode]};"
-            f" pass the model's training flag",
+            f"{use.api.display} without {use.api.mode_param}= runs in {mode.value} mode",
             fix=_flag_fix(facts, use),
+            help=_HELP[mode],
         )
 
 
@@ -277,7 +281,7 @@ def _omitted_flag(rule: type[Rule], facts: ModuleFacts, call: UserCall, reaches:
         return rule.finding(
             call.site.node,
             call.site,
-            f"{call.label}() is called without {name}, whose default {default.value!r} puts batch norm in"
-            f" {_CONSEQUENCE[mode]}; pass the model's training flag",
+            f"{call.label}() leaves {name} at its default {default.value!r}: batch norm runs in {mode.value} mode",
+            help=_HELP[mode],
         )
     return None

@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from bnlint.analysis import catalogue
 from bnlint.analysis.batchnorm import BatchNormKind
 from bnlint.analysis.facts import ModuleFacts
 from bnlint.analysis.syntax import CallSite
@@ -48,6 +49,7 @@ class UpdateOpsReadTooEarly(Rule):
     code = "BN005"
     name = "update-ops-read-too-early"
     summary = "UPDATE_OPS read before the batch-norm layers exist, or from another graph"
+    needs = catalogue.BATCH_NORM_NAMES
 
     INVALID = (
         """
@@ -61,7 +63,7 @@ class UpdateOpsReadTooEarly(Rule):
         images = tf.placeholder(tf.float32, [None, 32, 32, 3])
         labels = tf.placeholder(tf.int64, [None])
         is_training = tf.placeholder(tf.bool, [])
-        update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS)  # expect: BN005
+        update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS)  # expect: BN005 "read before"
         loss = tf.losses.sparse_softmax_cross_entropy(labels, model(images, is_training))
         with tf.control_dependencies(update_ops):
             train_op = tf.train.AdamOptimizer(1e-3).minimize(loss)
@@ -75,7 +77,7 @@ class UpdateOpsReadTooEarly(Rule):
             is_training = tf.placeholder(tf.bool, [])
             net = tf.layers.batch_normalization(tf.layers.dense(images, 16), training=is_training)
             loss = tf.reduce_mean(tf.square(net))
-        update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS)  # expect: BN005
+        update_ops = tf.get_collection(tf.GraphKeys.UPDATE_OPS)  # expect: BN005 "another graph"
         """,
     )
     VALID = (
@@ -128,17 +130,19 @@ class UpdateOpsReadTooEarly(Rule):
                 yield cls.finding(
                     read.node,
                     read,
-                    "UPDATE_OPS is read from another graph than the one the batch-norm layers are built in"
-                    " (line {0}): the list is empty; read it inside that graph's as_default() block",
+                    "UPDATE_OPS is read from another graph than the batch-norm layers are built in (line {0})",
                     related=((_first(building).node, "batch norm built here"),),
+                    help="The collection read holds none of those layers' update ops, so their moving averages never"
+                    " update; read it inside that graph's as_default() block.",
                 )
             else:
                 yield cls.finding(
                     read.node,
                     read,
-                    "UPDATE_OPS is read before the batch-norm layers below are built (line {0}): it holds none of their"
-                    " update ops, so their moving averages never update; read it after building the model",
+                    "UPDATE_OPS is read before the batch-norm layers below are built (line {0})",
                     related=((_first(same_graph).node, "batch norm built here"),),
+                    help="The list read holds none of their update ops, so their moving averages never update; read it"
+                    " after building the model.",
                 )
 
 

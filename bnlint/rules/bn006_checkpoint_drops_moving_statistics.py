@@ -4,6 +4,7 @@ from collections.abc import Iterator
 
 import libcst as cst
 
+from bnlint.analysis import catalogue
 from bnlint.analysis.batchnorm import BatchNormKind
 from bnlint.analysis.checkpoints import SaverCall, Variables
 from bnlint.analysis.facts import ModuleFacts
@@ -61,6 +62,9 @@ class CheckpointDropsMovingStatistics(Rule):
     code = "BN006"
     name = "checkpoint-drops-moving-statistics"
     summary = "checkpoint that leaves out the batch-norm moving statistics"
+    # The Saver too: the model may come in as an object of any class of the program (an exporter's
+    # `self.model.create_model(...)`), which no import of the module leads to.
+    needs = catalogue.BATCH_NORM_NAMES | {catalogue.SAVER}
 
     INVALID = (
         """
@@ -69,7 +73,7 @@ class CheckpointDropsMovingStatistics(Rule):
         images = tf.placeholder(tf.float32, [None, 8])
         is_training = tf.placeholder(tf.bool, [])
         net = tf.layers.batch_normalization(tf.layers.dense(images, 16), training=is_training)
-        saver = tf.train.Saver(var_list=tf.trainable_variables())  # expect: BN006
+        saver = tf.train.Saver(var_list=tf.trainable_variables())  # expect: BN006 "only trainable variables"
         """,
     )
     VALID = (
@@ -112,11 +116,11 @@ class CheckpointDropsMovingStatistics(Rule):
             yield cls.finding(
                 saver.var_list.arg,
                 saver.site,
-                "Saver keeps only trainable variables, which leave out the batch-norm moving statistics"
-                " (batch norm from line {0}): a restored model normalizes with mean 0 and variance 1;"
-                " save tf.global_variables()",
+                "Saver keeps only trainable variables, not batch norm's moving statistics (line {0})",
                 related=((batch_norm, "batch norm with moving statistics"),),
                 fix=_fix(facts, saver),
+                help="A model restored from its checkpoints normalizes with mean 0 and variance 1 instead of the"
+                " statistics it learned; save tf.global_variables().",
             )
 
 

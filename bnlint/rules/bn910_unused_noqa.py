@@ -39,6 +39,9 @@ class UnusedNoqa(Rule):
     code = "BN910"
     name = "unused-noqa"
     summary = "`# noqa: BNxxx` comment that silences nothing"
+    # Nothing in the code: it reads the file's noqa comments, and the engine runs it on every file with one that
+    # names a bnlint code, whether the screen rules the file out or not.
+    needs = frozenset[str]()
     level = "warning"
 
     INVALID = (
@@ -46,7 +49,7 @@ class UnusedNoqa(Rule):
         import tensorflow as tf
 
         def classifier(x, is_training):
-            return tf.layers.batch_normalization(x, training=is_training)  # noqa: BN001  # expect: BN910
+            return tf.layers.batch_normalization(x, training=is_training)  # noqa: BN001  # expect: BN910 "no BN001"
         """,
     )
     VALID = (
@@ -81,7 +84,8 @@ class UnusedNoqa(Rule):
                         end_line=directive.line,
                         end_column=directive.end + 1,
                         code=cls.code,
-                        message=f"unused noqa: no {listed} finding on this line; remove {listed} from the comment",
+                        message=f"unused noqa: no {listed} finding on this line",
+                        help=f"Remove {listed} from the comment: a stale noqa would hide the next such finding here.",
                     )
                 )
         return diagnostics
