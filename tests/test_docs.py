@@ -30,9 +30,8 @@ def _text(page: Path) -> str:
 
 
 def _blocks(language: str) -> list[tuple[Path, str]]:
-    return [
-        (page, match["body"]) for page in PAGES for match in _BLOCK.finditer(_text(page)) if match["language"] == language
-    ]
+    found = [(page, match) for page in PAGES for match in _BLOCK.finditer(_text(page))]
+    return [(page, match["body"]) for page, match in found if match["language"] == language]
 
 
 def _name(page: Path) -> str:

@@ -8,7 +8,6 @@ from collections import Counter
 
 import pytest
 
-from bnlint.docs import rules_markdown
 from bnlint.engine import check_source
 from bnlint.rules import ALL_RULES
 from support import ROOT, expected_findings, message_defects, run, unmet_fragments
@@ -73,7 +72,7 @@ def test_unknown_rule_is_a_usage_error():
     assert "unknown rule" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_readme_rule_section_is_generated_from_the_rules():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme.split("<!-- rules:start -->\n", 1)[1].split("<!-- rules:end -->", 1)[0]
-    assert section == rules_markdown(), "regenerate it with: bnlint rule --format markdown"
+def test_every_rule_module_holds_one_rule_named_by_its_code():
+    modules = sorted(path.stem for path in (ROOT / "bnlint" / "rules").glob("bn[0-9][0-9][0-9]_*.py"))
+    assert [rule.__module__.rsplit(".", 1)[1] for rule in ALL_RULES] == modules
+    assert all(rule.__module__.rsplit(".", 1)[1].startswith(rule.code.lower() + "_") for rule in ALL_RULES)

@@ -1,27 +1,35 @@
-"""The rules, one module each. Adding a rule means adding its module here and its fixtures."""
+"""The rules, one module each. Adding a rule means adding its module here and its fixtures (CONTRIBUTING.md)."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+import re
+
 from bnlint.analysis.screen import Apis
 from bnlint.rules.base import Finding, Rule
-from bnlint.rules.bn001_constant_mode import ConstantBatchNormMode
-from bnlint.rules.bn002_train_op_without_update_ops import TrainOpWithoutUpdateOps
-from bnlint.rules.bn003_second_tower_without_reuse import SecondTowerWithoutReuse
-from bnlint.rules.bn004_missing_mode import MissingBatchNormMode
-from bnlint.rules.bn005_update_ops_read_too_early import UpdateOpsReadTooEarly
-from bnlint.rules.bn006_checkpoint_drops_moving_statistics import CheckpointDropsMovingStatistics
-from bnlint.rules.bn910_unused_noqa import UnusedNoqa
 from bnlint.selection import Selection
 
-ALL_RULES: tuple[type[Rule], ...] = (
-    ConstantBatchNormMode,
-    TrainOpWithoutUpdateOps,
-    SecondTowerWithoutReuse,
-    MissingBatchNormMode,
-    UpdateOpsReadTooEarly,
-    CheckpointDropsMovingStatistics,
-    UnusedNoqa,
-)
+# A rule is registered by being here: one `Rule` subclass in a module named after its code (`bn005_*.py`).
+_RULE_MODULE = re.compile(r"bn\d{3}_\w+")
+
+
+def _discover() -> tuple[type[Rule], ...]:
+    modules = [
+        importlib.import_module(f"{__name__}.{info.name}")
+        for info in pkgutil.iter_modules(__path__)
+        if _RULE_MODULE.fullmatch(info.name)
+    ]
+    rules = [
+        value
+        for module in modules
+        for value in vars(module).values()
+        if isinstance(value, type) and issubclass(value, Rule) and value.__module__ == module.__name__
+    ]
+    return tuple(sorted(rules, key=lambda rule: rule.code))
+
+
+ALL_RULES: tuple[type[Rule], ...] = _discover()
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.code: rule for rule in ALL_RULES}
 
 
