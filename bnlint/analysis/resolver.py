@@ -14,6 +14,7 @@ import libcst as cst
 
 from bnlint.analysis import catalogue
 from bnlint.analysis.arguments import ArgumentRef, find_argument
+from bnlint.analysis.fixpoint import Memo
 from bnlint.analysis.syntax import Binding, BindingKind, ClassInfo, FunctionInfo, ModuleSyntax, Scope, ScopeKind
 from bnlint.analysis.values import (
     DYNAMIC,
@@ -80,11 +81,9 @@ class Resolver:
     def __init__(self, syntax: ModuleSyntax, links: ModuleLinks | None = None) -> None:
         self._syntax = syntax
         self._links = links
-        self._binding_values: dict[Binding, Value] = {}
-        self._binding_flags: dict[Binding, Flag] = {}
-        # Bindings being evaluated: meeting one again means a cycle (`x = x.y`), which resolves to nothing.
-        self._values_in_progress: set[Binding] = set()
-        self._flags_in_progress: set[Binding] = set()
+        # A binding met again while it is evaluated is a cycle (`x = x.y`), which resolves to nothing.
+        self._binding_values: Memo[Binding, Value] = Memo(UNKNOWN)
+        self._binding_flags: Memo[Binding, Flag] = Memo(DYNAMIC)
         self._stars_in_progress: set[str] = set()
         self._returns_in_progress: set[FunctionInfo] = set()
         self._appends: dict[tuple[Scope, str], list[cst.BaseExpression]] | None = None
@@ -221,17 +220,7 @@ class Resolver:
         owner = self._for(binding.scope)
         if owner is not self:
             return owner.binding_value(binding)
-        if binding in self._binding_values:
-            return self._binding_values[binding]
-        if binding in self._values_in_progress:
-            return UNKNOWN
-        self._values_in_progress.add(binding)
-        try:
-            value = self._compute_binding_value(binding)
-        finally:
-            self._values_in_progress.discard(binding)
-        self._binding_values[binding] = value
-        return value
+        return self._binding_values.once(binding, self._compute_binding_value)
 
     def _compute_binding_value(self, binding: Binding) -> Value:
         kind = binding.kind
@@ -320,7 +309,6 @@ class Resolver:
                 ):
                     self._appends.setdefault((site.scope, func.value.value), []).append(site.node.args[0].value)
         return self._appends.get((scope, name), [])
-
 
     def _parameter_value(self, function: FunctionInfo, name: str) -> Value:
         if function.cls is not None and not function.is_staticmethod and function.params[0].name == name:
@@ -516,17 +504,7 @@ class Resolver:
         owner = self._for(binding.scope)
         if owner is not self:
             return owner._binding_flag(binding)
-        if binding in self._binding_flags:
-            return self._binding_flags[binding]
-        if binding in self._flags_in_progress:
-            return DYNAMIC
-        self._flags_in_progress.add(binding)
-        try:
-            flag = self._compute_binding_flag(binding)
-        finally:
-            self._flags_in_progress.discard(binding)
-        self._binding_flags[binding] = flag
-        return flag
+        return self._binding_flags.once(binding, self._compute_binding_flag)
 
     def _compute_binding_flag(self, binding: Binding) -> Flag:
         if binding.kind is BindingKind.PARAM:

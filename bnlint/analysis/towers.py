@@ -497,4 +497,3 @@ def _differ(first: Flag | None, second: Flag | None) -> bool:
     if isinstance(first, Literal) and isinstance(second, Literal):
         return bool(first.value) != bool(second.value)
     return isinstance(first, Literal) != isinstance(second, Literal)
-
