@@ -13,6 +13,7 @@ import gc
 import os
 import re
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import libcst as cst
@@ -47,8 +48,57 @@ _INSTALLED = frozenset({"site-packages", "dist-packages"})
 KEPT_SOURCE = 8_000_000
 
 
+@dataclass
+class _OfEachText:
+    """What is derived from one module's text alone, by path: a changed text takes its own entries with it."""
+
+    mentioning: dict[Path, bool] = field(default_factory=dict)  # whether the text mentions the framework
+    summaries: dict[Path, Summary] = field(default_factory=dict)  # for the screen (bnlint.analysis.screen)
+
+    def forget(self, path: Path) -> None:
+        for cache in fields(self):
+            getattr(self, cache.name).pop(path, None)
+
+
+@dataclass
+class _AcrossTexts:
+    """What is derived from the file system and from the import lines of every text: a changed text may add or
+    remove an import, or make a module appear, so any change drops all of it."""
+
+    screen: Screen  # what it ruled out rests on the texts it read
+    found: dict[tuple[Path, str], Path | None] = field(default_factory=dict)  # the file of a module under a root
+    ids: dict[Path, ModuleId] = field(default_factory=dict)
+    added_roots: dict[Path, tuple[Path, ...]] = field(default_factory=dict)  # folders each module adds to sys.path
+    imports: dict[Path, list[Path]] = field(default_factory=dict)  # each module's directly imported project modules
+    program_importers: dict[Path, dict[Path, list[Path]]] = field(default_factory=dict)  # per program root
+    program_roots: dict[Path, Path] = field(default_factory=dict)  # the program root of each import root
+
+
+@dataclass
+class _Analyses:
+    """Parsed and analysed modules: dropped whole to bound memory (KEPT_SOURCE), and module by module when a text
+    they rest on changes."""
+
+    facts: dict[Path, ModuleFacts | None] = field(default_factory=dict)
+    owners: dict[Scope, ModuleFacts] = field(default_factory=dict)
+    # Facts that cross modules (wrappers, builders, batch norm): any of them may rest on a forgotten module.
+    cross_module: FixpointCache = field(default_factory=FixpointCache)
+    kept: int = 0  # characters of the modules analysed since the analyses were last dropped
+
+    def forget(self, modules: Iterable[Path]) -> None:
+        for module in modules:
+            facts = self.facts.pop(module, None)
+            if facts is not None:
+                self.owners.pop(facts.syntax.scope, None)
+        self.cross_module = FixpointCache()
+
+
 class Project:
-    """Module analyses by path, parsed once; the front end may supply texts that are not on disk yet."""
+    """Module analyses by path, parsed once; the front end may supply texts that are not on disk yet.
+
+    Every cache is in one of three groups by what it is derived from (_OfEachText, _AcrossTexts, _Analyses), and
+    a changed text invalidates all three in one place, `_text_changed`.
+    """
 
     def __init__(
         self, roots: Sequence[Path] = (), read: Callable[[Path], bytes] = Path.read_bytes, keep: int = KEPT_SOURCE
@@ -57,63 +107,50 @@ class Project:
         self.roots = tuple(root.absolute() for root in roots)
         self._read = read
         self._keep = keep
-        self._kept = 0  # characters of the modules analysed since the analyses were last dropped
         self._texts: dict[Path, str] = {}
-        self._facts: dict[Path, ModuleFacts | None] = {}
-        self._owners: dict[Scope, ModuleFacts] = {}
-        self._found: dict[tuple[Path, str], Path | None] = {}
-        self._mentioning: dict[Path, bool] = {}  # whether each module's text mentions the framework
-        self._imports: dict[Path, list[Path]] = {}  # each module's directly imported project modules
-        self._ids: dict[Path, ModuleId] = {}
-        self._added_roots: dict[Path, tuple[Path, ...]] = {}  # folders each module adds to sys.path
-        self._program_importers: dict[Path, dict[Path, list[Path]]] = {}  # per program root, who imports what
-        self._program_roots: dict[Path, Path] = {}  # the program root of each import root
-        self._summaries: dict[Path, Summary] = {}  # for the screen (bnlint.analysis.screen)
-        self._screen = self._new_screen()
-        self.facts_cache = FixpointCache()  # facts that cross modules: wrappers, builders, batch norm
+        self._of_each_text = _OfEachText()
+        self._across_texts = self._new_across_texts()
+        self._analyses = _Analyses()
+
+    @property
+    def facts_cache(self) -> FixpointCache:
+        """Facts that cross modules: wrappers, builders, batch norm."""
+        return self._analyses.cross_module
 
     def provide(self, path: Path, text: str | None) -> list[Path]:
         """Use this text for `path` instead of reading the file (standard input, an editor's buffer); None reads the
         file again. When the text changes, the module's analysis and those of the modules that import it, directly
         or not, are forgotten (the rest stay parsed); returns the modules forgotten."""
         path = path.absolute()
-        if self._kept > self._keep:
+        if self._analyses.kept > self._keep:
             self._drop_analyses()
-        if path not in self._texts:  # nothing was derived from a text never seen (but that it could not be read)
+        if path not in self._texts:
+            # Nothing was derived from a text never seen, but what was derived from its absence (it could not be
+            # read) about it alone; the rest holds.
             if text is not None:
                 self._texts[path] = text
-            self._mentioning.pop(path, None)
+            self._of_each_text.forget(path)
             return []
         if self._texts[path] == text:
             return []
-        forgotten = [path, *self.importers(path)]
+        forgotten = [path, *self.importers(path)]  # found from the old text's imports
         if text is None:
             del self._texts[path]
         else:
             self._texts[path] = text
-        for module in forgotten:
-            facts = self._facts.pop(module, None)
-            if facts is not None:
-                self._owners.pop(facts.syntax.scope, None)
-        # The change may add or remove imports, or make a module appear: found files and import lists go too.
-        self._imports.clear()
-        self._found.clear()
-        self._ids.clear()
-        self._added_roots.clear()
-        self._program_importers.clear()
-        self._program_roots.clear()
-        self._mentioning.pop(path, None)
-        self._summaries.pop(path, None)
-        self._screen = self._new_screen()  # what it ruled out may rest on the old text
-        self.facts_cache = FixpointCache()  # cross-module facts may rest on what was forgotten
-        _release_frozen()
+        self._text_changed(path, forgotten)
         return forgotten
 
+    def _text_changed(self, path: Path, forgotten: list[Path]) -> None:
+        """Invalidate everything derived from the text of `path`: its own entries, everything derived across texts,
+        and the analyses of `forgotten` (it and the modules that import it) with every cross-module fact."""
+        self._of_each_text.forget(path)
+        self._across_texts = self._new_across_texts()
+        self._analyses.forget(forgotten)
+        _release_frozen()
+
     def _drop_analyses(self) -> None:
-        self._facts.clear()
-        self._owners.clear()
-        self.facts_cache = FixpointCache()
-        self._kept = 0
+        self._analyses = _Analyses()
         _release_frozen()
 
     def freeze(self) -> None:
@@ -143,23 +180,24 @@ class Project:
     def facts(self, path: Path, module: cst.Module | None = None) -> ModuleFacts | None:
         """The module's facts; None when it cannot be read or parsed. `module` is its tree when already parsed."""
         path = path.absolute()
-        if self._facts.get(path) is None and (path not in self._facts or module is not None):
+        analyses = self._analyses
+        if analyses.facts.get(path) is None and (path not in analyses.facts or module is not None):
             if module is None:
                 module = self._parse(path)
             facts = ModuleFacts(collect(module), self.module_id(path), self) if module is not None else None
             if facts is not None:
-                self._owners[facts.syntax.scope] = facts
-                self._kept += len(self._texts.get(path, ""))
-            self._facts[path] = facts
-        return self._facts[path]
+                analyses.owners[facts.syntax.scope] = facts
+                analyses.kept += len(self._texts.get(path, ""))
+            analyses.facts[path] = facts
+        return analyses.facts[path]
 
     def parsed(self, path: Path) -> ModuleFacts | None:
         """The facts of a module already analysed (as an import of another), without parsing anything."""
-        return self._facts.get(path.absolute())
+        return self._analyses.facts.get(path.absolute())
 
     def owner(self, scope: Scope) -> ModuleFacts | None:
         """The module a scope belongs to."""
-        return self._owners.get(scope.module)
+        return self._analyses.owners.get(scope.module)
 
     def _parse(self, path: Path) -> cst.Module | None:
         text = self.text(path)
@@ -208,11 +246,12 @@ class Project:
         return None
 
     def _sys_path_roots(self, path: Path) -> tuple[Path, ...]:
-        if path not in self._added_roots:
+        added_roots = self._across_texts.added_roots
+        if path not in added_roots:
             # Relative to the folder the script is run from: its own, or the repository's above it.
             text = self.text(path) or ""
             folders = (path.parent, *path.parent.parents[:2])
-            self._added_roots[path] = tuple(
+            added_roots[path] = tuple(
                 dict.fromkeys(
                     root
                     for added in _SYS_PATH.findall(text)
@@ -220,16 +259,17 @@ class Project:
                     if _is_folder(root := Path(os.path.normpath(folder / added)))
                 )
             )
-        return self._added_roots[path]
+        return added_roots[path]
 
     def find_module(self, root: Path, name: str) -> Path | None:
         """The file of module `name` under `root`: `a/b.py` or `a/b/__init__.py`."""
         key = (root, name)
-        if key not in self._found:
+        found = self._across_texts.found
+        if key not in found:
             base = root.joinpath(*name.split(".")) if name else root
             candidates = (base.with_name(base.name + ".py"), base / "__init__.py")
-            self._found[key] = next((path for path in candidates if _is_file(path)), None)
-        return self._found[key]
+            found[key] = next((path for path in candidates if _is_file(path)), None)
+        return found[key]
 
     def relevant(self, path: Path) -> bool:
         """Whether a rule can fire in a file, decided without libcst: first from the texts (the file mentions
@@ -240,23 +280,25 @@ class Project:
             return False
         if not self._mentions_framework(path) and not any(map(self._mentions_framework, self.imported_modules(path))):
             return False
-        return self._screen.reaches(path)
+        return self._across_texts.screen.reaches(path)
 
-    def _new_screen(self) -> Screen:
-        return Screen(ScreenLinks(self._summary, self.find_import, self.submodule), screened_apis())
+    def _new_across_texts(self) -> _AcrossTexts:
+        return _AcrossTexts(Screen(ScreenLinks(self._summary, self.find_import, self.submodule), screened_apis()))
 
     def _summary(self, path: Path) -> Summary:
-        if path not in self._summaries:
+        summaries = self._of_each_text.summaries
+        if path not in summaries:
             text = self.text(path)
-            self._summaries[path] = UNPARSED if text is None else summarize(text)
-        return self._summaries[path]
+            summaries[path] = UNPARSED if text is None else summarize(text)
+        return summaries[path]
 
     def module_id(self, path: Path) -> ModuleId:
         """Where a module sits in its project (found from the `__init__.py` files above it, once)."""
         path = path.absolute()
-        if path not in self._ids:
-            self._ids[path] = module_id(path)
-        return self._ids[path]
+        ids = self._across_texts.ids
+        if path not in ids:
+            ids[path] = module_id(path)
+        return ids[path]
 
     def find_import(self, importer: Path, imported: str) -> tuple[Path, list[str]] | None:
         """The project module a dotted name imported by `importer` (`..nets.resnet.block`) starts with, and the
@@ -277,10 +319,11 @@ class Project:
 
     def _mentions_framework(self, path: Path) -> bool:
         # Asked again for every file that imports the module: each text is scanned once.
-        if path not in self._mentioning:
+        mentioning = self._of_each_text.mentioning
+        if path not in mentioning:
             text = self.text(path)
-            self._mentioning[path] = text is not None and mentions_framework(text)
-        return self._mentioning[path]
+            mentioning[path] = text is not None and mentions_framework(text)
+        return mentioning[path]
 
     def importers_in_program(self, path: Path) -> list[Path]:
         """The modules of the program `path` belongs to that import it directly: the Python files under its import
@@ -293,10 +336,11 @@ class Project:
         importer = self.module_id(path)
         if importer.root.name in _INSTALLED:
             return importer.root / importer.name.split(".")[0]
-        if importer.root not in self._program_roots:
+        program_roots = self._across_texts.program_roots
+        if importer.root not in program_roots:
             beside = importer.root.parent != importer.root and self._imported_from_beside(importer.root)
-            self._program_roots[importer.root] = importer.root.parent if beside else importer.root
-        return self._program_roots[importer.root]
+            program_roots[importer.root] = importer.root.parent if beside else importer.root
+        return program_roots[importer.root]
 
     def _imported_from_beside(self, root: Path) -> bool:
         """Whether a script in the folder above imports from `root` (`training.py` beside `labelreg/`): then both
@@ -310,13 +354,14 @@ class Project:
 
     def _importers_index(self, root: Path) -> dict[Path, list[Path]]:
         """For the program under `root`, the modules that import each module directly, from one pass over it."""
-        if root not in self._program_importers:
+        program_importers = self._across_texts.program_importers
+        if root not in program_importers:
             index: dict[Path, list[Path]] = {}
             for module in _python_files(root):
                 for imported in dict.fromkeys(self._direct_imports(module)):
                     index.setdefault(imported, []).append(module)
-            self._program_importers[root] = index
-        return self._program_importers[root]
+            program_importers[root] = index
+        return program_importers[root]
 
     def dependencies(self, path: Path) -> list[Path]:
         """Every module whose text a file's findings may rest on: the modules it imports, directly or not, and
@@ -351,9 +396,10 @@ class Project:
         return list(found)
 
     def _direct_imports(self, path: Path) -> list[Path]:
-        if path not in self._imports:
-            self._imports[path] = list(self._imported_files(self.module_id(path), self.text(path) or ""))
-        return self._imports[path]
+        imports = self._across_texts.imports
+        if path not in imports:
+            imports[path] = list(self._imported_files(self.module_id(path), self.text(path) or ""))
+        return imports[path]
 
     def _imported_files(self, importer: ModuleId, text: str) -> Iterable[Path]:
         for relative, module, names, plain in _IMPORT.findall(text):

@@ -87,6 +87,34 @@ def test_a_changed_module_is_analysed_again_with_its_importers_only(towers, pars
     assert sorted(parsed[3:]) == sorted([reusing, train.read_text()])  # data.py stays parsed
 
 
+def test_a_changed_text_invalidates_everything_derived_from_it(towers):
+    """Its import lines, whether it mentions TensorFlow, the screen's verdict and the analyses resting on it: what
+    the language server relies on when a buffer changes."""
+    shared = Project()
+    train, model = towers / "train.py", towers / "model.py"
+    assert shared.imported_modules(train) == [model] and shared.relevant(train)
+    cross_module = shared.facts_cache
+    shared.provide(train, "import os\n")
+    assert shared.imported_modules(train) == [] and not shared.relevant(train)
+    assert shared.facts_cache is not cross_module
+    shared.provide(train, TRAIN)
+    assert shared.imported_modules(train) == [model] and shared.relevant(train)
+    # train.py never mentions TensorFlow itself: it is relevant through model.py, until model.py stops doing so.
+    shared.provide(model, "def classifier(images, is_training):\n    return images\n")
+    assert not shared.relevant(train)
+
+
+def test_the_analyses_kept_are_dropped_past_the_limit_and_made_again(towers, parsed):
+    shared = Project(keep=0)
+    train, model = towers / "train.py", towers / "model.py"
+    findings = check_source(train.read_text(), str(train), project=shared)
+    assert shared.parsed(model) is not None
+    shared.provide(towers / "other.py", "x = 1\n")  # the next file: past the limit, the analyses go
+    assert shared.parsed(model) is None and shared.parsed(train) is None
+    assert check_source(train.read_text(), str(train), project=shared) == findings
+    assert sorted(parsed) == sorted([MODEL, TRAIN] * 2)
+
+
 def test_a_configured_root_resolves_imports_from_elsewhere(tmp_path):
     (tmp_path / "lib").mkdir()
     (tmp_path / "scripts").mkdir()

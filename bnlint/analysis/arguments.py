@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from bnlint.analysis.syntax import CallSite, FunctionInfo, ParamKind, Scope
-from bnlint.analysis.values import Partial
+from bnlint.analysis.values import Partial, Unknowable, Unknown
 
 
 @dataclass(frozen=True)
@@ -25,15 +25,8 @@ class ArgumentRef:
         return self.arg.value
 
 
-class Unknowable:
-    """A `*args` or `**kwargs` in the call may or may not supply the parameter."""
-
-    def __repr__(self) -> str:
-        return "UNKNOWABLE"
-
-
-UNKNOWABLE = Unknowable()
-
+# The argument that fills a parameter; Unknown.UNKNOWABLE when `*args` / `**kwargs` may or may not supply it; None
+# when the call passes none.
 Found = ArgumentRef | Unknowable | None
 
 
@@ -56,12 +49,12 @@ def find_argument(arguments: Sequence[ArgumentRef], keyword: str, index: int | N
             if argument.arg.keyword is not None or argument.arg.star == "**":
                 continue
             if argument.arg.star == "*":
-                return UNKNOWABLE
+                return Unknown.UNKNOWABLE
             if position == index:
                 return argument
             position += 1
     if any(argument.arg.star == "**" for argument in arguments):
-        return UNKNOWABLE
+        return Unknown.UNKNOWABLE
     return None
 
 
@@ -78,7 +71,7 @@ def slot_argument(
         for argument in arguments:
             if argument.arg.keyword is not None and argument.arg.keyword.value == name and name not in bound:
                 return argument
-        return UNKNOWABLE if any(argument.arg.star == "**" for argument in arguments) else None
+        return Unknown.UNKNOWABLE if any(argument.arg.star == "**" for argument in arguments) else None
     if slot.startswith("*"):
         index = int(slot[1:]) + sum(1 for param in function.params if param.kind is ParamKind.POSITIONAL) - implicit
         position = 0
@@ -86,7 +79,7 @@ def slot_argument(
             if argument.arg.keyword is not None or argument.arg.star == "**":
                 continue
             if argument.arg.star == "*":
-                return UNKNOWABLE
+                return Unknown.UNKNOWABLE
             if position == index:
                 return argument
             position += 1
@@ -151,7 +144,7 @@ def bind_arguments(function: FunctionInfo, arguments: Sequence[ArgumentRef], imp
         if param.name in bound:
             result[param.name] = bound[param.name]
         elif star_keyword or (star_positional and param.kind is ParamKind.POSITIONAL):
-            result[param.name] = UNKNOWABLE
+            result[param.name] = Unknown.UNKNOWABLE
         else:
             result[param.name] = None
     return result

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 import libcst as cst
 
 from bnlint.analysis import catalogue
-from bnlint.analysis.arguments import UNKNOWABLE, ArgumentRef, Found, Unknowable, find_argument
+from bnlint.analysis.arguments import ArgumentRef, Found, find_argument
 from bnlint.analysis.calls import CallGraph
 from bnlint.analysis.catalogue import BatchNormApi, Family
 from bnlint.analysis.contexts import Contexts, Frame, FrameKind
 from bnlint.analysis.resolver import Resolver, literal_value
 from bnlint.analysis.syntax import CallSite, ModuleSyntax, Scope, WithFrame
-from bnlint.analysis.values import CallResult, External, Flag, FunctionRef, Literal
+from bnlint.analysis.values import CallResult, External, Flag, FunctionRef, Literal, Unknowable, Unknown
 
 
 class Origin(enum.Enum):
@@ -35,8 +35,8 @@ class ModeArgument:
     keyword: str
 
 
-# A ModeArgument; None when nothing passes a mode, so the API default applies; or UNKNOWABLE when `**kwargs`
-# or an arg scope bnlint cannot see into may pass one.
+# A ModeArgument; None when nothing passes a mode, so the API default applies; or Unknown.UNKNOWABLE when
+# `**kwargs` or an arg scope bnlint cannot see into may pass one.
 ModeSetting = ModeArgument | Unknowable | None
 
 
@@ -116,14 +116,14 @@ def find_batch_norm_uses(
 
 
 def arg_scope_argument(frames: Sequence[Frame], op: str, keyword: str) -> Found:
-    """The argument the innermost enclosing arg scope supplies to `op`, UNKNOWABLE, or None."""
+    """The argument the innermost enclosing arg scope supplies to `op`, Unknown.UNKNOWABLE, or None."""
     for frame in reversed(frames):
         if frame.kind is FrameKind.ARG_SCOPE:
             found = frame.arg_scope_value(op, keyword)
             if found is not None:
                 return found
         elif frame.kind is FrameKind.UNKNOWN:
-            return UNKNOWABLE
+            return Unknown.UNKNOWABLE
     return None
 
 
@@ -193,7 +193,7 @@ class _Finder:
         for with_frame in sorted(self._with_frames_around_user_calls(calls), key=lambda frame: frame.order):
             frame = self._contexts.frame(with_frame)
             site = calls.call_at.get(frame.call) if frame.call is not None else None
-            if frame.kind is not FrameKind.ARG_SCOPE or frame.ops is None or site is None:
+            if frame.kind is not FrameKind.ARG_SCOPE or frame.ops is Unknown.UNRESOLVED or site is None:
                 continue
             layers = sorted(frame.ops & catalogue.SLIM_NORMALIZED_LAYERS)
             if layers:
@@ -220,8 +220,8 @@ class _Finder:
             entry = self._dict_entry(params.value, params.scope, params.order, key)
             if entry is not None:
                 return entry
-        elif params is UNKNOWABLE:
-            return UNKNOWABLE
+        elif params is Unknown.UNKNOWABLE:
+            return Unknown.UNKNOWABLE
         return arg_scope_argument(frames, "slim.batch_norm", key)
 
     def _mode(self, found: _Entry | Found, keyword: str, origin: Origin) -> ModeSetting:
@@ -255,25 +255,25 @@ class _Finder:
     ) -> _Entry | Found:
         """The entry `key` of a dict expression: an _Entry, None when the dict has no such key, or UNKNOWABLE."""
         if depth > 8:
-            return UNKNOWABLE
+            return Unknown.UNKNOWABLE
         if isinstance(node, cst.Dict):
             return self._literal_dict_entry(node, scope, order, key)
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "dict":
             if self._resolver.lookup("dict", scope, order):
-                return UNKNOWABLE
+                return Unknown.UNKNOWABLE
             found = find_argument([ArgumentRef(arg, scope, order) for arg in node.args], key, None)
             if isinstance(found, ArgumentRef):
                 return _Entry(found.value, found.arg, scope, order)
             if found is None and any(arg.keyword is None for arg in node.args):
-                return UNKNOWABLE
+                return Unknown.UNKNOWABLE
             return found
         if isinstance(node, cst.Name):
             bindings = self._resolver.lookup(node.value, scope, order)
             if len(bindings) != 1:
-                return UNKNOWABLE
+                return Unknown.UNKNOWABLE
             binding = bindings[0]
             if binding.value is None or binding.unpacked:
-                return UNKNOWABLE
+                return Unknown.UNKNOWABLE
             changed = self._changed_entry(binding.name, binding.scope, key)
             if changed is not None:
                 return changed
@@ -290,7 +290,7 @@ class _Finder:
             if isinstance(callee, FunctionRef) and len(callee.function.returns) == 1:
                 function = callee.function
                 return self._dict_entry(function.returns[0], function.scope, 1 << 62, key, depth + 1)
-        return UNKNOWABLE
+        return Unknown.UNKNOWABLE
 
     def _literal_dict_entry(self, node: cst.Dict, scope: Scope, order: int, key: str) -> _Entry | Found:
         for element in node.elements:
@@ -299,15 +299,15 @@ class _Finder:
                 if is_literal and value == key:
                     return _Entry(element.value, element, scope, order)
         if any(isinstance(element, cst.StarredDictElement) for element in node.elements):
-            return UNKNOWABLE
+            return Unknown.UNKNOWABLE
         return None
 
     def _changed_entry(self, name: str, scope: Scope, key: str) -> _Entry | Found:
-        """`params['is_training'] = x` after the dict is built: the entry it writes, or UNKNOWABLE."""
+        """`params['is_training'] = x` after the dict is built: the entry it writes, or Unknown.UNKNOWABLE."""
         for change in self._syntax.item_assignments:
             if change.name != name or change.scope is not scope or change.key not in (key, None):
                 continue
             if change.key is None or change.conditional or change.value is None:
-                return UNKNOWABLE
+                return Unknown.UNKNOWABLE
             return _Entry(change.value, change.node, scope, 0)
         return None

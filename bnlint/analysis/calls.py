@@ -25,7 +25,7 @@ class UserCall:
 
     @cached_property
     def bound(self) -> dict[str, Found]:
-        """Each parameter's argument: an ArgumentRef, UNKNOWABLE (`*args`/`**kwargs`), or None when omitted."""
+        """Each parameter's argument: an ArgumentRef, Unknown.UNKNOWABLE (`*args`, `**kwargs`), or None when omitted."""
         return bind_arguments(self.function, self.arguments, self.implicit)
 
     @property

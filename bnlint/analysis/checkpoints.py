@@ -10,6 +10,7 @@ import libcst as cst
 
 from bnlint.analysis import catalogue
 from bnlint.analysis.arguments import ArgumentRef, find_argument
+from bnlint.analysis.fixpoint import Memo
 from bnlint.analysis.syntax import Binding, BindingKind, CallSite, Scope
 from bnlint.analysis.values import CallResult, External, FunctionRef, Literal, Member, from_framework
 
@@ -37,7 +38,7 @@ class Checkpoints:
     def __init__(self, facts: ModuleFacts) -> None:
         self._resolver = facts.resolver
         self._calls = facts.calls
-        self._binding_variables: dict[Binding, Variables] = {}
+        self._binding_variables: Memo[Binding, Variables] = Memo(Variables.NONE)  # a cycle adds nothing
         self.savers = [
             self._saver(api_call.site, api_call.arguments)
             for api_call in facts.calls.api_calls
@@ -148,16 +149,13 @@ class Checkpoints:
         return combined
 
     def _binding(self, binding: Binding) -> Variables:
-        if binding in self._binding_variables:
-            return self._binding_variables[binding]
-        self._binding_variables[binding] = Variables.NONE  # a cycle adds nothing
+        return self._binding_variables.once(binding, self._compute_binding)
+
+    def _compute_binding(self, binding: Binding) -> Variables:
         if binding.kind is BindingKind.ASSIGN and binding.value is not None:
-            found = self.variables(binding.value, binding.scope, binding.order)
-        elif isinstance(binding.node, (cst.For, cst.CompFor)):  # `[v for v in tf.trainable_variables()]`
-            found = self.variables(binding.node.iter, binding.scope, binding.order)
-        elif binding.kind in (BindingKind.ASSIGN, BindingKind.PARAM, BindingKind.OPAQUE):
-            found = Variables.UNKNOWN
-        else:
-            found = Variables.NONE
-        self._binding_variables[binding] = found
-        return found
+            return self.variables(binding.value, binding.scope, binding.order)
+        if isinstance(binding.node, (cst.For, cst.CompFor)):  # `[v for v in tf.trainable_variables()]`
+            return self.variables(binding.node.iter, binding.scope, binding.order)
+        if binding.kind in (BindingKind.ASSIGN, BindingKind.PARAM, BindingKind.OPAQUE):
+            return Variables.UNKNOWN
+        return Variables.NONE

@@ -9,10 +9,20 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from bnlint.analysis import catalogue
-from bnlint.analysis.arguments import UNKNOWABLE, ArgumentRef, Found, find_argument
+from bnlint.analysis.arguments import ArgumentRef, Found, find_argument
 from bnlint.analysis.resolver import Resolver, literal_value
 from bnlint.analysis.syntax import CallSite, Scope, WithFrame
-from bnlint.analysis.values import DYNAMIC, CallResult, ClassRef, External, Flag, FunctionRef, Value, from_framework
+from bnlint.analysis.values import (
+    CallResult,
+    ClassRef,
+    External,
+    Flag,
+    FunctionRef,
+    Unknown,
+    Unresolved,
+    Value,
+    from_framework,
+)
 
 
 class FrameKind(enum.Enum):
@@ -32,8 +42,8 @@ class Frame:
     with_frame: WithFrame
     call: cst.Call | None = None
     arguments: tuple[ArgumentRef, ...] = ()
-    # ARG_SCOPE: the operations listed, or None when the list is not written out.
-    ops: frozenset[str] | None = None
+    # ARG_SCOPE: the operations listed, or Unknown.UNRESOLVED when the list is not written out (None: not an arg scope).
+    ops: frozenset[str] | Unresolved | None = None
     # VARIABLE_SCOPE: the scope name when written as a string.
     scope_name: str | None = None
     # GRAPH: identifies the graph made default; frames with equal keys enter the same graph.
@@ -42,14 +52,14 @@ class Frame:
     star_keywords: bool = False
 
     def arg_scope_value(self, op: str, keyword: str) -> Found:
-        """For an arg scope: the argument it supplies to `op`, UNKNOWABLE, or None when it supplies none."""
-        if self.ops is None:
-            return UNKNOWABLE
+        """For an arg scope: the argument it supplies to `op`, Unknown.UNKNOWABLE, or None when it supplies none."""
+        if self.ops is Unknown.UNRESOLVED:
+            return Unknown.UNKNOWABLE
         if op not in self.ops:
             return None
         if keyword in self.keywords:
             return self.keywords[keyword]
-        return UNKNOWABLE if self.star_keywords else None
+        return Unknown.UNKNOWABLE if self.star_keywords else None
 
 
 class Contexts:
@@ -75,7 +85,7 @@ class Contexts:
         if found is None:
             return None
         if not isinstance(found, ArgumentRef):
-            return DYNAMIC
+            return Unknown.DYNAMIC
         return self._resolver.flag(found.value, found.scope, found.order)
 
     def _classify(self, with_frame: WithFrame) -> Frame:
@@ -110,7 +120,7 @@ class Contexts:
     def _arg_scope(self, with_frame: WithFrame, call: cst.Call, arguments: tuple[ArgumentRef, ...]) -> Frame:
         keywords = {a.arg.keyword.value: a for a in arguments if a.arg.keyword is not None}
         star_keywords = any(a.arg.star == "**" for a in arguments)
-        ops: frozenset[str] | None = None
+        ops: frozenset[str] | Unresolved = Unknown.UNRESOLVED
         listed = find_argument(arguments, "list_ops_or_scope", 0)
         if isinstance(listed, ArgumentRef) and isinstance(listed.value, (cst.List, cst.Tuple)):
             values = [
@@ -118,7 +128,8 @@ class Contexts:
             ]
             # The project's own `@add_arg_scope` functions are listed beside slim's ops; they are none of slim's.
             names = [value.name if isinstance(value, External) else None for value in values if not _own(value)]
-            ops = frozenset(name for name in names if name is not None) if None not in names else None
+            if None not in names:
+                ops = frozenset(name for name in names if name is not None)
         return Frame(
             FrameKind.ARG_SCOPE,
             with_frame,

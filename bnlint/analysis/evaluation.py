@@ -16,7 +16,7 @@ import libcst as cst
 from bnlint.analysis import catalogue
 from bnlint.analysis.arguments import ArgumentRef
 from bnlint.analysis.syntax import BindingKind, CallSite, ConditionKind, FunctionInfo, Scope, exclusive
-from bnlint.analysis.values import External, Value
+from bnlint.analysis.values import External, Unknown, Unresolved, Value
 
 if TYPE_CHECKING:
     from bnlint.analysis.facts import ModuleFacts
@@ -42,7 +42,7 @@ class Evaluation:
         if self._trains_only_when(function, site):
             return True
         training = self._training
-        if training is None:
+        if training is Unknown.UNRESOLVED:
             return False  # no train op here whose loss can be followed: nothing says what is evaluated
         calls, functions = training
         if site in calls:
@@ -84,7 +84,9 @@ class Evaluation:
         (not under `if mode == "generate":` while the train op is under `if mode == "train":`)."""
         training = self._training
         ops = self._facts.train_ops.train_ops
-        return training is not None and site in training[0] and not all(exclusive(site, op.site) for op in ops)
+        if training is Unknown.UNRESOLVED:
+            return False
+        return site in training[0] and not all(exclusive(site, op.site) for op in ops)
 
     @cached_property
     def switch_fed_only_training(self) -> bool:
@@ -116,14 +118,15 @@ class Evaluation:
         return not self._facts.trains and any(_loads_model(site, callee) for site, callee in self._calls.callee.items())
 
     @cached_property
-    def _training(self) -> tuple[set[CallSite], set[FunctionInfo]] | None:
-        """The calls each loss depends on, and the functions they run (directly or through other calls)."""
+    def _training(self) -> tuple[set[CallSite], set[FunctionInfo]] | Unresolved:
+        """The calls each loss depends on, and the functions they run (directly or through other calls); UNRESOLVED
+        when there is no train op whose loss can be followed."""
         ops = self._facts.train_ops.train_ops
         if not ops or any(op.gradients is None for op in ops):
-            return None
+            return Unknown.UNRESOLVED
         calls = self._slice([(op.gradients.value, op.gradients.scope, op.gradients.order) for op in ops])
-        if calls is None:
-            return None
+        if calls is Unknown.UNRESOLVED:
+            return Unknown.UNRESOLVED
         for op in ops:
             calls.add(op.site)
         functions: set[FunctionInfo] = set()
@@ -139,8 +142,8 @@ class Evaluation:
                     pending.append(call.function)
         return calls, functions
 
-    def _slice(self, roots: list[_Source]) -> set[CallSite] | None:
-        """The calls the expressions depend on; None when they read a collection (`tf.losses.get_total_loss()`):
+    def _slice(self, roots: list[_Source]) -> set[CallSite] | Unresolved:
+        """The calls the expressions depend on; UNRESOLVED when they read a collection (`tf.losses.get_total_loss()`):
         what fills it is added by statements anywhere, not followed here."""
         calls: set[CallSite] = set()
         seen: set[cst.CSTNode] = set()
@@ -156,7 +159,7 @@ class Evaluation:
                 if site is None:
                     continue
                 if self._reads_losses(site):
-                    return None
+                    return Unknown.UNRESOLVED
                 calls.add(site)
             for name in parts.bare_names:
                 work += self._sources_of_name(name, scope, order)

@@ -23,7 +23,7 @@ from bnlint.analysis.resolver import Resolver
 from bnlint.analysis.syntax import CallSite, ConditionKind, FunctionInfo, ModuleSyntax, Scope
 from bnlint.analysis.towers import TowerPair, TowerPairs, Towers
 from bnlint.analysis.training import TrainOps
-from bnlint.analysis.values import DYNAMIC, UNKNOWN, External, Flag, FunctionRef, ModuleRef, Parameter, Unknown, Value
+from bnlint.analysis.values import External, Flag, FunctionRef, ModuleRef, Parameter, Unknown, Value
 
 if TYPE_CHECKING:
     from bnlint.project import Project
@@ -48,7 +48,7 @@ class ModuleFacts:
             return None
         found = self.project.find_import(self.module.path, imported)
         if found is None:
-            return UNKNOWN if imported.startswith(".") else None
+            return Unknown.UNRESOLVED if imported.startswith(".") else None
         path, attributes = found
         value: Value = ModuleRef(path)
         for attr in attributes:
@@ -57,16 +57,16 @@ class ModuleFacts:
 
     def module_member(self, module: ModuleRef, attr: str) -> Value:
         if self.project is None:
-            return UNKNOWN
+            return Unknown.UNRESOLVED
         submodule = self.project.submodule(module.path, attr)
         if submodule is not None:
             return ModuleRef(submodule)
         facts = self.project.facts(module.path)
-        return facts.resolver.module_level(attr) if facts is not None else UNKNOWN
+        return facts.resolver.module_level(attr) if facts is not None else Unknown.UNRESOLVED
 
     def module_flag(self, module: ModuleRef, name: str) -> Flag:
         facts = self.project.facts(module.path) if self.project is not None else None
-        return facts.resolver.module_flag(name) if facts is not None else DYNAMIC
+        return facts.resolver.module_flag(name) if facts is not None else Unknown.DYNAMIC
 
     def module_functions(self, module: ModuleRef) -> list[FunctionInfo]:
         facts = self.project.facts(module.path) if self.project is not None else None
@@ -231,7 +231,7 @@ class ModuleFacts:
         if self.calls.user_call_at.get(site) is not None or self.calls.possible.get(site):
             return []
         receiver = self.resolver.resolve(func.value, site.scope, site.order)
-        if not isinstance(receiver, (Unknown, Parameter)):
+        if receiver is not Unknown.UNRESOLVED and not isinstance(receiver, Parameter):
             return []
         return self.program_methods.get(func.attr.value, [])
 
@@ -447,7 +447,7 @@ class ModuleFacts:
 
 
 def _may_set_batch_norm(frame: Frame) -> bool:
-    if frame.ops is None or frame.star_keywords or "slim.batch_norm" in frame.ops:
+    if frame.ops is Unknown.UNRESOLVED or frame.star_keywords or "slim.batch_norm" in frame.ops:
         return True
     return bool(frame.ops & catalogue.SLIM_NORMALIZED_LAYERS) and not frame.keywords.keys().isdisjoint(
         {"normalizer_fn", "normalizer_params"}

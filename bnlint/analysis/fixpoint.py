@@ -1,13 +1,43 @@
-"""Facts that depend on each other across modules, computed once each, correctly when modules import each other."""
+"""Values computed once each by key, where computing one may ask for others, and through a cycle for itself: `Memo`
+for evaluations within a module (a binding's value, flag or taint), `FixpointCache` for facts that depend on each
+other across modules that import each other."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from typing import TypeVar
+from typing import Generic, TypeVar
 
+K = TypeVar("K", bound=Hashable)
 T = TypeVar("T")
 
 _ROUNDS = 16
+
+
+class Memo(Generic[K, T]):
+    """Values by key, computed on first use; a computation that asks, through a cycle (`x = x.y`, `a = b` and
+    `b = a`), for a key still being computed gets `on_cycle` (the value that adds nothing) instead of recursing.
+
+    One pass, unlike FixpointCache: a value built on `on_cycle` is kept all the same, the cycle standing for what
+    the evaluation cannot follow.
+    """
+
+    def __init__(self, on_cycle: T) -> None:
+        self._on_cycle = on_cycle
+        self._values: dict[K, T] = {}
+        self._in_progress: set[K] = set()
+
+    def once(self, key: K, compute: Callable[[K], T]) -> T:
+        if key in self._values:
+            return self._values[key]
+        if key in self._in_progress:
+            return self._on_cycle
+        self._in_progress.add(key)
+        try:
+            value = compute(key)
+        finally:
+            self._in_progress.discard(key)
+        self._values[key] = value
+        return value
 
 
 class FixpointCache:

@@ -12,13 +12,11 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from bnlint.analysis.arguments import UNKNOWABLE, ArgumentRef, Found, forwarded_slots, slot_argument
+from bnlint.analysis.arguments import ArgumentRef, Found, forwarded_slots, slot_argument
 from bnlint.analysis.calls import CallGraph, UserCall
 from bnlint.analysis.resolver import Resolver, literal_value
 from bnlint.analysis.syntax import CallSite, ConditionKind, FunctionInfo, ParamKind, Scope
-from bnlint.analysis.values import DYNAMIC, Flag, Literal, Parameter
-
-_UNDECIDED = object()
+from bnlint.analysis.values import Dynamic, Flag, Literal, Parameter, Unknown
 
 
 @dataclass(frozen=True)
@@ -95,8 +93,8 @@ class Flows:
             found = slot_argument(call.function, call.arguments, call.implicit, call.bound, slot)
             if isinstance(found, ArgumentRef):
                 return found
-            unknowable = unknowable or found is UNKNOWABLE
-        return UNKNOWABLE if unknowable else None
+            unknowable = unknowable or found is Unknown.UNKNOWABLE
+        return Unknown.UNKNOWABLE if unknowable else None
 
     def _through(self, call: UserCall, reach: Reach) -> Reach | None:
         caller = call.site.function
@@ -108,7 +106,7 @@ class Flows:
             if not isinstance(flag, Parameter):
                 return None
             return Reach(flag.function, (flag.name,), reach.sink, guards, (flag.function, flag.name))
-        if argument is UNKNOWABLE and caller is not None:
+        if argument is Unknown.UNKNOWABLE and caller is not None:
             slots = self._forwarded(call, caller, reach.slots)
             if slots:
                 return Reach(caller, slots, reach.sink, guards, reach.default)
@@ -149,14 +147,14 @@ class Flows:
         param = function.param(name)
         if argument is None and param is not None and param.default is not None:
             return self._resolver.flag(param.default, function.scope.parent or function.scope)
-        return DYNAMIC
+        return Unknown.DYNAMIC
 
-    def guard_holds(self, guard: Guard, substitutions: Mapping[tuple[FunctionInfo, str], Flag]) -> bool | None:
-        """True/False when the call decides the guard, None when it cannot be told."""
+    def guard_holds(self, guard: Guard, substitutions: Mapping[tuple[FunctionInfo, str], Flag]) -> bool | Dynamic:
+        """True/False when the call decides the guard, Unknown.DYNAMIC when it cannot be told."""
         lookup = {**guard.substitutions, **substitutions}
         value = self._truth(guard.test, guard.scope, guard.order, lookup)
-        if value is _UNDECIDED:
-            return None
+        if value is Unknown.DYNAMIC:
+            return Unknown.DYNAMIC
         return bool(value) == guard.polarity
 
     def _truth(
@@ -173,29 +171,29 @@ class Flows:
             return self._name_truth(self._resolver.flag(node, scope, order), lookup)
         if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
             inner = self._truth(node.expression, scope, order, lookup)
-            return _UNDECIDED if inner is _UNDECIDED else not inner
+            return Unknown.DYNAMIC if inner is Unknown.DYNAMIC else not inner
         if isinstance(node, cst.BooleanOperation):
             return self._boolean(node, scope, order, lookup)
         if isinstance(node, cst.Comparison) and len(node.comparisons) == 1:
             left = self._truth(node.left, scope, order, lookup)
             target = node.comparisons[0]
             right = self._truth(target.comparator, scope, order, lookup)
-            if left is _UNDECIDED or right is _UNDECIDED:
-                return _UNDECIDED
+            if left is Unknown.DYNAMIC or right is Unknown.DYNAMIC:
+                return Unknown.DYNAMIC
             return _compare(target.operator, left, right)
-        return _UNDECIDED
+        return Unknown.DYNAMIC
 
     def _name_truth(self, flag: Flag, lookup: Mapping[tuple[FunctionInfo, str], Flag]) -> object:
         for _ in range(64):
             if isinstance(flag, Literal):
                 return flag.value
             if not isinstance(flag, Parameter):
-                return _UNDECIDED
+                return Unknown.DYNAMIC
             next_flag = lookup.get((flag.function, flag.name))
             if next_flag is None:
-                return _UNDECIDED
+                return Unknown.DYNAMIC
             flag = next_flag
-        return _UNDECIDED
+        return Unknown.DYNAMIC
 
     def _boolean(
         self,
@@ -206,11 +204,11 @@ class Flows:
     ) -> object:
         left = self._truth(node.left, scope, order, lookup)
         is_and = isinstance(node.operator, cst.And)
-        if left is not _UNDECIDED and bool(left) != is_and:
+        if left is not Unknown.DYNAMIC and bool(left) != is_and:
             return left  # `False and ...` / `True or ...`
         right = self._truth(node.right, scope, order, lookup)
-        if left is _UNDECIDED:
-            return right if right is not _UNDECIDED and bool(right) != is_and else _UNDECIDED
+        if left is Unknown.DYNAMIC:
+            return right if right is not Unknown.DYNAMIC and bool(right) != is_and else Unknown.DYNAMIC
         return right
 
 
@@ -223,7 +221,7 @@ def _compare(operator: cst.BaseCompOp, left: object, right: object) -> object:
         return left == right
     if isinstance(operator, cst.NotEqual):
         return left != right
-    return _UNDECIDED
+    return Unknown.DYNAMIC
 
 
 def _named_positionals(call: UserCall) -> int:

@@ -14,10 +14,9 @@ import libcst as cst
 
 from bnlint.analysis import catalogue
 from bnlint.analysis.arguments import ArgumentRef, find_argument
+from bnlint.analysis.fixpoint import Memo
 from bnlint.analysis.syntax import Binding, BindingKind, ClassInfo, FunctionInfo, ModuleSyntax, Scope, ScopeKind
 from bnlint.analysis.values import (
-    DYNAMIC,
-    UNKNOWN,
     AnyMember,
     CallResult,
     ClassRef,
@@ -31,6 +30,7 @@ from bnlint.analysis.values import (
     Parameter,
     Partial,
     Template,
+    Unknown,
     Value,
 )
 
@@ -80,11 +80,9 @@ class Resolver:
     def __init__(self, syntax: ModuleSyntax, links: ModuleLinks | None = None) -> None:
         self._syntax = syntax
         self._links = links
-        self._binding_values: dict[Binding, Value] = {}
-        self._binding_flags: dict[Binding, Flag] = {}
-        # Bindings being evaluated: meeting one again means a cycle (`x = x.y`), which resolves to nothing.
-        self._values_in_progress: set[Binding] = set()
-        self._flags_in_progress: set[Binding] = set()
+        # A binding met again while it is evaluated is a cycle (`x = x.y`), which resolves to nothing.
+        self._binding_values: Memo[Binding, Value] = Memo(Unknown.UNRESOLVED)
+        self._binding_flags: Memo[Binding, Flag] = Memo(Unknown.DYNAMIC)
         self._stars_in_progress: set[str] = set()
         self._returns_in_progress: set[FunctionInfo] = set()
         self._appends: dict[tuple[Scope, str], list[cst.BaseExpression]] | None = None
@@ -142,7 +140,7 @@ class Resolver:
             return self._call_result(node, scope, order)
         if isinstance(node, cst.Lambda):
             return FunctionRef(self._syntax.function_of_node[node])
-        return UNKNOWN
+        return Unknown.UNRESOLVED
 
     def qualified_name(self, node: cst.BaseExpression, scope: Scope, order: int | None = None) -> str | None:
         value = self.resolve(node, scope, order)
@@ -157,27 +155,28 @@ class Resolver:
     def _star_imported(self, name: str) -> Value:
         """A name only a `from module import *` can bind: the last such import that supplies it wins, as in Python."""
         if name.startswith("_") or name in self._stars_in_progress:
-            return UNKNOWN  # `import *` skips private names; a cycle of star imports supplies nothing new
+            # `import *` skips private names; a cycle of star imports supplies nothing new.
+            return Unknown.UNRESOLVED
         self._stars_in_progress.add(name)
         try:
             for module in reversed(self._syntax.star_imports):
                 found = self._star_member(module, name)
-                if found is not UNKNOWN:
+                if found is not Unknown.UNRESOLVED:
                     return found
         finally:
             self._stars_in_progress.discard(name)
-        return UNKNOWN
+        return Unknown.UNRESOLVED
 
     def _star_member(self, module: str, name: str) -> Value:
         in_project = None
         if not catalogue.is_framework(module) and self._links is not None:
             in_project = self._links.resolve_import(module)
         if isinstance(in_project, ModuleRef):
-            return self._links.module_member(in_project, name) if self._links is not None else UNKNOWN
+            return self._links.module_member(in_project, name) if self._links is not None else Unknown.UNRESOLVED
         if module.startswith(".") or in_project is not None:
-            return UNKNOWN
+            return Unknown.UNRESOLVED
         candidate = catalogue.canonical(f"{module}.{name}")
-        return External(candidate) if catalogue.is_known(candidate) else UNKNOWN
+        return External(candidate) if catalogue.is_known(candidate) else Unknown.UNRESOLVED
 
     def self_class(self, name: str, scope: Scope, order: int | None = None) -> ClassInfo | None:
         """The class whose instance a name is, when it is the `self` parameter of a method (`self.d_loss`)."""
@@ -211,27 +210,17 @@ class Resolver:
         return self._resolve_name(name, self._syntax.scope, None)
 
     def _agreed(self, bindings: list[Binding]) -> Value:
-        """The value every binding gives, or UNKNOWN; stops at the first that disagrees."""
+        """The value every binding gives, or Unknown.UNRESOLVED; stops at the first that disagrees."""
         first = self.binding_value(bindings[0])
-        if first is UNKNOWN:
-            return UNKNOWN
-        return first if all(self.binding_value(binding) == first for binding in bindings[1:]) else UNKNOWN
+        if first is Unknown.UNRESOLVED:
+            return Unknown.UNRESOLVED
+        return first if all(self.binding_value(binding) == first for binding in bindings[1:]) else Unknown.UNRESOLVED
 
     def binding_value(self, binding: Binding) -> Value:
         owner = self._for(binding.scope)
         if owner is not self:
             return owner.binding_value(binding)
-        if binding in self._binding_values:
-            return self._binding_values[binding]
-        if binding in self._values_in_progress:
-            return UNKNOWN
-        self._values_in_progress.add(binding)
-        try:
-            value = self._compute_binding_value(binding)
-        finally:
-            self._values_in_progress.discard(binding)
-        self._binding_values[binding] = value
-        return value
+        return self._binding_values.once(binding, self._compute_binding_value)
 
     def _compute_binding_value(self, binding: Binding) -> Value:
         kind = binding.kind
@@ -242,13 +231,13 @@ class Resolver:
                 if in_project is not None:
                     return in_project
             if binding.imported.startswith("."):
-                return UNKNOWN
+                return Unknown.UNRESOLVED
             return External(catalogue.canonical(binding.imported))
         if kind is BindingKind.FUNCTION:
             assert binding.function is not None
             return self.function_ref(binding.function, bound=False)
         if kind is BindingKind.CLASS:
-            return ClassRef(binding.cls) if binding.cls is not None else UNKNOWN
+            return ClassRef(binding.cls) if binding.cls is not None else Unknown.UNRESOLVED
         if kind is BindingKind.PARAM:
             assert binding.function is not None
             return self._parameter_value(binding.function, binding.name)
@@ -256,13 +245,13 @@ class Resolver:
             return self.resolve(binding.value, binding.scope, binding.order)
         if isinstance(binding.node, (cst.For, cst.CompFor)) and isinstance(binding.node.target, cst.Name):
             return self._element(binding.node.iter, binding.scope, binding.order, depth=0)
-        return UNKNOWN
+        return Unknown.UNRESOLVED
 
     def _element(self, node: cst.BaseExpression, scope: Scope, order: int, depth: int) -> Value:
         """What every element of a list a loop walks is (`for layer in layers: layer.create_layer(x)`), when the
         list's elements, written out or appended, all agree (`layers.append(Conv2d(...))`)."""
         values = self.elements(node, scope, order, depth)
-        return values[0] if values and all(value == values[0] for value in values) else UNKNOWN
+        return values[0] if values and all(value == values[0] for value in values) else Unknown.UNRESOLVED
 
     def loop_candidates(self, name: cst.Name, scope: Scope, order: int | None) -> list[Value]:
         """The elements a loop variable may be, one after another (`for layer in layers`); [] when unknown."""
@@ -321,7 +310,6 @@ class Resolver:
                     self._appends.setdefault((site.scope, func.value.value), []).append(site.node.args[0].value)
         return self._appends.get((scope, name), [])
 
-
     def _parameter_value(self, function: FunctionInfo, name: str) -> Value:
         if function.cls is not None and not function.is_staticmethod and function.params[0].name == name:
             return Instance(function.cls)
@@ -333,12 +321,12 @@ class Resolver:
             if self.qualified_name(target, function.scope.parent or function.scope) not in (
                 catalogue.TRANSPARENT_DECORATORS
             ):
-                return UNKNOWN
+                return Unknown.UNRESOLVED
         return FunctionRef(function, bound=bound and not function.is_staticmethod)
 
     def attribute(self, owner: Value, attr: str) -> Value:
         if isinstance(owner, ModuleRef):
-            return self._links.module_member(owner, attr) if self._links is not None else UNKNOWN
+            return self._links.module_member(owner, attr) if self._links is not None else Unknown.UNRESOLVED
         if isinstance(owner, External):
             return External(catalogue.canonical(f"{owner.name}.{attr}"))
         if isinstance(owner, Instance):
@@ -347,7 +335,7 @@ class Resolver:
             return self.member_of_class(owner.cls, attr, bound=False)
         if isinstance(owner, (CallResult, Member, Parameter)):
             return Member(owner, attr)
-        return UNKNOWN
+        return Unknown.UNRESOLVED
 
     def member_of_class(
         self, cls: ClassInfo, attr: str, bound: bool, seen: frozenset[ClassInfo] = frozenset()
@@ -356,7 +344,7 @@ class Resolver:
         if owner is not self:
             return owner.member_of_class(cls, attr, bound, seen)
         if cls in seen:
-            return UNKNOWN
+            return Unknown.UNRESOLVED
         method = cls.methods.get(attr)
         if method is not None:
             return self.function_ref(method, bound=bound)
@@ -367,9 +355,9 @@ class Resolver:
             parent = self.resolve(base.value, cls.scope.parent or cls.scope)
             if isinstance(parent, ClassRef):
                 found = self.member_of_class(parent.cls, attr, bound, seen | {cls})
-                if found is not UNKNOWN:
+                if found is not Unknown.UNRESOLVED:
                     return found
-        return UNKNOWN
+        return Unknown.UNRESOLVED
 
     def external_bases(self, cls: ClassInfo) -> set[str]:
         """The framework classes among a class's ancestors (`tensorflow.test.TestCase`, `keras.layers.Layer`)."""
@@ -402,10 +390,9 @@ class Resolver:
             if callee.name == catalogue.MAKE_TEMPLATE:
                 arguments = [ArgumentRef(arg, scope, call_order) for arg in node.args]
                 template_fn = find_argument(arguments, "func_", 1)
-                target = (
-                    self.resolve(template_fn.value, scope, order) if isinstance(template_fn, ArgumentRef) else UNKNOWN
-                )
-                return Template(target)
+                if not isinstance(template_fn, ArgumentRef):
+                    return Template(Unknown.UNRESOLVED)
+                return Template(self.resolve(template_fn.value, scope, order))
             return CallResult(callee.name, node, scope, call_order)
         if isinstance(callee, ClassRef):
             return Instance(callee.cls)
@@ -414,7 +401,7 @@ class Resolver:
         is_getattr = isinstance(node.func, cst.Name) and node.func.value == "getattr"
         if is_getattr and not self.lookup("getattr", scope, order):
             return self._getattr(node, scope, order)
-        return UNKNOWN
+        return Unknown.UNRESOLVED
 
     def _returned(self, function: FunctionInfo) -> Value:
         """What a function of the project returns, where all its return statements agree (`return getattr(ops,
@@ -423,22 +410,22 @@ class Resolver:
         if owner is not self:
             return owner._returned(function)
         if function in self._returns_in_progress or not function.returns:
-            return UNKNOWN
+            return Unknown.UNRESOLVED
         self._returns_in_progress.add(function)
         try:
             values = [self.resolve(value, function.scope) for value in function.returns]
         finally:
             self._returns_in_progress.discard(function)
-        return values[0] if all(value == values[0] for value in values) else UNKNOWN
+        return values[0] if all(value == values[0] for value in values) else Unknown.UNRESOLVED
 
     def _getattr(self, node: cst.Call, scope: Scope, order: int | None) -> Value:
         if len(node.args) != 2 or any(arg.star or arg.keyword for arg in node.args):
-            return UNKNOWN
+            return Unknown.UNRESOLVED
         target = self.resolve(node.args[0].value, scope, order)
         is_literal, name = literal_value(node.args[1].value)
         if is_literal:
-            return self.attribute(target, name) if isinstance(name, str) else UNKNOWN
-        return AnyMember(target) if isinstance(target, ModuleRef) else UNKNOWN
+            return self.attribute(target, name) if isinstance(name, str) else Unknown.UNRESOLVED
+        return AnyMember(target) if isinstance(target, ModuleRef) else Unknown.UNRESOLVED
 
     def module_functions(self, module: ModuleRef) -> list[FunctionInfo]:
         return self._links.module_functions(module) if self._links is not None else []
@@ -465,20 +452,20 @@ class Resolver:
             is_literal, value = literal_value(node.args[0].value)
             if is_literal:
                 return Literal(value, node)
-        return DYNAMIC
+        return Unknown.DYNAMIC
 
     def _agreed_flag(self, bindings: Sequence[Binding], name: str) -> Flag:
-        """The flag every binding of a name gives; DYNAMIC when they disagree or there is none."""
+        """The flag every binding of a name gives; Unknown.DYNAMIC when they disagree or there is none."""
         if not bindings:
-            return DYNAMIC
+            return Unknown.DYNAMIC
         first = self._binding_flag(bindings[0])
-        if first is DYNAMIC:
-            return DYNAMIC  # whatever the other bindings say, the name is not one known value
+        if first is Unknown.DYNAMIC:
+            return Unknown.DYNAMIC  # whatever the other bindings say, the name is not one known value
         rest = (self._binding_flag(binding) for binding in bindings[1:])
         if isinstance(first, Literal):
             same = all(isinstance(flag, Literal) and flag.value == first.value for flag in rest)
-            return Literal(first.value, first.node, constant=name) if same else DYNAMIC
-        return first if all(flag == first for flag in rest) else DYNAMIC
+            return Literal(first.value, first.node, constant=name) if same else Unknown.DYNAMIC
+        return first if all(flag == first for flag in rest) else Unknown.DYNAMIC
 
     def _attribute_flag(self, node: cst.Attribute, scope: Scope, order: int | None) -> Flag:
         """`tf.AUTO_REUSE`; `self.is_training` set from a constructor parameter; `Config.IS_TRAINING`."""
@@ -489,7 +476,7 @@ class Resolver:
         if isinstance(owner, ModuleRef) and self._links is not None:
             return self._links.module_flag(owner, attr)
         value = self.attribute(owner, attr)
-        return value if isinstance(value, External) else DYNAMIC
+        return value if isinstance(value, External) else Unknown.DYNAMIC
 
     def class_attribute_flag(self, cls: ClassInfo, attr: str, seen: frozenset[ClassInfo]) -> Flag:
         owner = self._for(cls.scope)
@@ -501,12 +488,12 @@ class Resolver:
             flag = self._agreed_flag(bindings, attr)
             # Code anywhere may set an object's attribute, so a constant stored on the instance is not one known
             # value; a constructor parameter stored there is still the flag the caller passed.
-            return DYNAMIC if instance and isinstance(flag, Literal) else flag
+            return Unknown.DYNAMIC if instance and isinstance(flag, Literal) else flag
         for base in cls.node.bases:
             parent = self.resolve(base.value, cls.scope.parent or cls.scope)
             if isinstance(parent, ClassRef):
                 return self.class_attribute_flag(parent.cls, attr, seen | {cls})
-        return DYNAMIC
+        return Unknown.DYNAMIC
 
     def module_flag(self, name: str) -> Flag:
         """The flag a module-level name of this module gives, as another module importing it sees it."""
@@ -516,23 +503,13 @@ class Resolver:
         owner = self._for(binding.scope)
         if owner is not self:
             return owner._binding_flag(binding)
-        if binding in self._binding_flags:
-            return self._binding_flags[binding]
-        if binding in self._flags_in_progress:
-            return DYNAMIC
-        self._flags_in_progress.add(binding)
-        try:
-            flag = self._compute_binding_flag(binding)
-        finally:
-            self._flags_in_progress.discard(binding)
-        self._binding_flags[binding] = flag
-        return flag
+        return self._binding_flags.once(binding, self._compute_binding_flag)
 
     def _compute_binding_flag(self, binding: Binding) -> Flag:
         if binding.kind is BindingKind.PARAM:
             assert binding.function is not None
             value = self._parameter_value(binding.function, binding.name)
-            return value if isinstance(value, Parameter) else DYNAMIC
+            return value if isinstance(value, Parameter) else Unknown.DYNAMIC
         if binding.kind is BindingKind.IMPORT:
             assert binding.imported is not None
             if self._links is not None and not catalogue.is_framework(binding.imported):
@@ -541,7 +518,7 @@ class Resolver:
                 if isinstance(target, ModuleRef):
                     return self._links.module_flag(target, name)  # `from config import IS_TRAINING`
             value = self.binding_value(binding)
-            return value if isinstance(value, External) else DYNAMIC
+            return value if isinstance(value, External) else Unknown.DYNAMIC
         if (
             binding.kind is BindingKind.ASSIGN
             and binding.value is not None
@@ -549,4 +526,4 @@ class Resolver:
             and not binding.from_with
         ):
             return self.flag(binding.value, binding.scope, binding.order)
-        return DYNAMIC
+        return Unknown.DYNAMIC

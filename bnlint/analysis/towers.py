@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from bnlint.analysis import catalogue
-from bnlint.analysis.arguments import UNKNOWABLE, ArgumentRef, find_argument, forwarded_slots
+from bnlint.analysis.arguments import ArgumentRef, find_argument, forwarded_slots
 from bnlint.analysis.calls import CallGraph, UserCall
 from bnlint.analysis.contexts import FrameKind
 from bnlint.analysis.resolver import literal_value
 from bnlint.analysis.syntax import BindingKind, CallSite, Condition, ConditionKind, FunctionInfo, exclusive
-from bnlint.analysis.values import DYNAMIC, External, Flag, Literal, Parameter
+from bnlint.analysis.values import Dynamic, External, Flag, Literal, Parameter, Unknown
 
 if TYPE_CHECKING:
     from bnlint.analysis.facts import ModuleFacts
@@ -33,15 +33,16 @@ NO_REUSE = Reuse(False, frozenset())
 _COMPARED_CALLS = 16
 
 
-def reuses(flag: Flag | None) -> bool | None:
-    """True/False when a reuse flag is decided by the source (None = absent: no reuse); None when it is not."""
+def reuses(flag: Flag | None) -> bool | Dynamic:
+    """True/False when a reuse flag is decided by the source (None: no flag, so no reuse); Unknown.DYNAMIC when it
+    is not."""
     if flag is None:
         return False
     if isinstance(flag, Literal):
         return bool(flag.value)
     if isinstance(flag, External):
-        return True if flag.name == catalogue.AUTO_REUSE else None
-    return None
+        return True if flag.name == catalogue.AUTO_REUSE else Unknown.DYNAMIC
+    return Unknown.DYNAMIC
 
 
 class Towers:
@@ -157,7 +158,7 @@ class Towers:
             found = find_argument(arguments, "reuse", None)
             if isinstance(found, ArgumentRef):
                 flags.append(self._resolver.flag(found.value, found.scope, found.order))
-            elif found is UNKNOWABLE:
+            elif found is Unknown.UNKNOWABLE:
                 flags.append(self._forwarded_reuse(site, arguments))
         for call in user_calls:
             inner = self.reuse(call.function)
@@ -177,7 +178,7 @@ class Towers:
         found = self._flows.slot_argument(call, (name,))
         if isinstance(found, ArgumentRef):
             return self._resolver.flag(found.value, found.scope, found.order)
-        if found is UNKNOWABLE:
+        if found is Unknown.UNKNOWABLE:
             return self._forwarded_reuse(call.site, call.arguments)
         return None
 
@@ -188,7 +189,7 @@ class Towers:
             slots = forwarded_slots(function, arguments, None, "reuse")
             if slots:
                 return Parameter(function, slots[0])
-        return DYNAMIC
+        return Unknown.DYNAMIC
 
 
 def is_reuse_variables(site: CallSite) -> bool:
@@ -497,4 +498,3 @@ def _differ(first: Flag | None, second: Flag | None) -> bool:
     if isinstance(first, Literal) and isinstance(second, Literal):
         return bool(first.value) != bool(second.value)
     return isinstance(first, Literal) != isinstance(second, Literal)
-

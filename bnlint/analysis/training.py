@@ -13,6 +13,7 @@ from bnlint.analysis import catalogue
 from bnlint.analysis.arguments import ArgumentRef, find_argument
 from bnlint.analysis.calls import UserCall
 from bnlint.analysis.contexts import Frame, FrameKind
+from bnlint.analysis.fixpoint import Memo
 from bnlint.analysis.resolver import literal_value
 from bnlint.analysis.syntax import Binding, BindingKind, CallSite, FunctionInfo, Scope
 from bnlint.analysis.values import CallResult, External, Literal, Member, Value, from_framework
@@ -49,9 +50,10 @@ class TrainOps:
         self._parts = facts.expression_parts
         self._results = facts.result_uses
         self._enclosing = facts.enclosing
-        self._binding_taints: dict[tuple[Binding, _Env], Taint] = {}
+        # A binding met again while it is evaluated (a cycle) adds nothing.
+        self._binding_taints: Memo[tuple[Binding, _Env], Taint] = Memo(Taint.NONE)
         self._entered: list[FunctionInfo] = []
-        self._dependent_bindings: dict[Binding, bool] = {}
+        self._dependent_bindings: Memo[Binding, bool] = Memo(False)
         self.grouping_sites = [site for site in self._calls.callee if self._groups_update_ops(site)]
 
     # -- what is a train op ----------------------------------------------------------------------------------
@@ -203,16 +205,14 @@ class TrainOps:
         )
 
     def _binding_depends_on_updates(self, binding: Binding) -> bool:
-        if binding in self._dependent_bindings:
-            return self._dependent_bindings[binding]
-        self._dependent_bindings[binding] = False  # a cycle adds nothing
-        result = (
+        return self._dependent_bindings.once(binding, self._compute_binding_dependence)
+
+    def _compute_binding_dependence(self, binding: Binding) -> bool:
+        return (
             binding.kind is BindingKind.ASSIGN
             and binding.value is not None
             and self._depends_on_updates(binding.value, binding.scope, binding.order)
         )
-        self._dependent_bindings[binding] = result
-        return result
 
     def _groups_update_ops(self, site: CallSite) -> bool:
         """`tf.group(train_op, *update_ops)`, `sess.run([train_op, update_ops])` and the like."""
@@ -280,20 +280,17 @@ class TrainOps:
             self._entered.pop()
 
     def _binding_taint(self, binding: Binding, env: _Env) -> Taint:
-        key = (binding, env)
-        if key in self._binding_taints:
-            return self._binding_taints[key]
-        self._binding_taints[key] = Taint.NONE  # a cycle adds nothing
+        return self._binding_taints.once((binding, env), self._compute_binding_taint)
+
+    def _compute_binding_taint(self, key: tuple[Binding, _Env]) -> Taint:
+        binding, env = key
         if binding.kind is BindingKind.ASSIGN and binding.value is not None:
-            taint = self.taint(binding.value, binding.scope, binding.order, env)
-        elif binding.kind is BindingKind.PARAM and binding.function is not None:
-            taint = dict(env).get((binding.function, binding.name), Taint.UNKNOWN)
-        elif binding.kind in (BindingKind.PARAM, BindingKind.OPAQUE):
-            taint = Taint.UNKNOWN
-        else:
-            taint = Taint.NONE
-        self._binding_taints[key] = taint
-        return taint
+            return self.taint(binding.value, binding.scope, binding.order, env)
+        if binding.kind is BindingKind.PARAM and binding.function is not None:
+            return dict(env).get((binding.function, binding.name), Taint.UNKNOWN)
+        if binding.kind in (BindingKind.PARAM, BindingKind.OPAQUE):
+            return Taint.UNKNOWN
+        return Taint.NONE
 
     def _reads_update_ops(self, call: cst.Call, scope: Scope, order: int) -> bool:
         func = call.func

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import enum
+import typing
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -10,12 +12,35 @@ import libcst as cst
 from bnlint.analysis.syntax import ClassInfo, FunctionInfo, Scope
 
 
-@dataclass(frozen=True)
-class Unknown:
-    pass
+class Unknown(enum.Enum):
+    """What the source does not tell, and why: the analysis's one vocabulary for "not known". `None` means absent (no
+    argument passed, no such attribute), never unknown. The lattices that combine what they find (Taint of
+    bnlint.analysis.training, Variables of bnlint.analysis.checkpoints, FrameKind of bnlint.analysis.contexts) keep
+    their own UNKNOWN member, which takes part in the combining."""
+
+    UNRESOLVED = "unresolved"
+    """The analysis could not follow an expression to what it is: a name whose bindings disagree or form a cycle, an
+    attribute of an object it does not know, a relative import outside the project, a loss that reads a collection
+    of losses. Made by the Resolver and the project's links (ModuleFacts) as a Value, by the arg scopes of
+    bnlint.analysis.contexts for an operation list not written out, and by bnlint.analysis.evaluation for a
+    training slice it cannot follow."""
+
+    DYNAMIC = "dynamic"
+    """A flag the source does not decide: a mode or reuse argument, or a guard's test, computed at run time (a
+    tensor, a command-line flag, an attribute code anywhere may set) or bound to values that disagree. Made as a
+    Flag by Resolver.flag, Flows and Towers; a guard Flows cannot decide and a reuse flag Towers cannot read are
+    DYNAMIC too."""
+
+    UNKNOWABLE = "unknowable"
+    """Whether a call supplies an argument at all: its `*args` / `**kwargs`, or an arg scope bnlint cannot see
+    into, may or may not. Made by bnlint.analysis.arguments (find_argument, slot_argument, bind_arguments), the arg
+    scopes of bnlint.analysis.contexts and the batch-norm settings of bnlint.analysis.batchnorm."""
 
 
-UNKNOWN = Unknown()
+# The members as types, for the unions below and for the results that may be one of them.
+Unresolved = typing.Literal[Unknown.UNRESOLVED]
+Dynamic = typing.Literal[Unknown.DYNAMIC]
+Unknowable = typing.Literal[Unknown.UNKNOWABLE]
 
 
 @dataclass(frozen=True)
@@ -102,7 +127,7 @@ class Parameter:
 
 
 Value = (
-    Unknown
+    Unresolved
     | External
     | ModuleRef
     | AnyMember
@@ -134,12 +159,5 @@ class Literal:
     node: cst.CSTNode
     constant: str | None = None
 
-
-@dataclass(frozen=True)
-class Dynamic:
-    """A value only known at run time: a tensor, a command-line flag, an attribute."""
-
-
-DYNAMIC = Dynamic()
 
 Flag = Literal | Parameter | Dynamic | External

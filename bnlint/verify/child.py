@@ -16,6 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bnlint.verify.checks import TOWER_NOT_SHARED
 from bnlint.verify.failures import bnlint_failure
 from bnlint.verify.observations import Measurements, Observation, Status
 from bnlint.verify.stopping import VerifyDone
@@ -72,6 +73,7 @@ def _measure(args: argparse.Namespace) -> Measurements:
 
         install_tf1()
         watcher = GraphWatcher(args.steps, args.root, measure=not args.timing_only)
+
     def progress() -> None:
         """What is measured so far, written where the parent finds it if the run is ended by its timeout."""
         so_far = Measurements(Status.MEASURED, tensorflow=tf.__version__, device=device, mode=args.mode)
@@ -101,7 +103,7 @@ def _tower_error(exc: BaseException, code: UserCode) -> Observation | None:
     if not frames:
         return None
     return Observation(
-        "BN103",
+        TOWER_NOT_SHARED.code,
         True,
         f"building this tower raised TensorFlow's own error: {message[0]}",
         frames,

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from bnlint.verify.checks import WRONG_MODE
 from bnlint.verify.failures import guarded
 from bnlint.verify.observations import Frame, Measurements, Observation, Status
 from bnlint.verify.stopping import VerifyDone
@@ -228,7 +229,7 @@ class EagerWatcher:
                     where = "inside a training step" if call.during_step else "outside any training step"
                 observations.append(
                     Observation(
-                        "BN102",
+                        WRONG_MODE.code,
                         False,
                         f"batch norm {record.layer.name} is called with training={call.training} here, {where}:"
                         " the mode this call needs",
@@ -251,7 +252,7 @@ class EagerWatcher:
                 continue
             observations.append(
                 Observation(
-                    "BN102",
+                    WRONG_MODE.code,
                     True,
                     f"batch norm {record.layer.name} is called with training={call.training} here: on this batch its"
                     f" output differs from the other mode's by up to {difference:.3g}",
@@ -310,7 +311,7 @@ def _wrong_mode(record: _Layer, calls: list[_Call], what: str, evidence: dict[st
         return []
     frames = calls[0].frames
     message = f"batch norm {record.layer.name} runs {what}"
-    return [Observation("BN102", True, message, frames, report_at=frames[-1], evidence=evidence)]
+    return [Observation(WRONG_MODE.code, True, message, frames, report_at=frames[-1], evidence=evidence)]
 
 
 def _at_the_shared_call(observations: list[Observation]) -> list[Observation]:

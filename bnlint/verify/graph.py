@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow.compat.v1 as tf
 from tensorflow.python.ops.control_flow_ops import CondContext
 
+from bnlint.verify.checks import EVALUATION_MISMATCH, TOWER_NOT_SHARED, UPDATES_NOT_RUN, WRONG_MODE
 from bnlint.verify.observations import Frame, Observation
 from bnlint.verify.usercode import UserCode
 
@@ -264,7 +265,7 @@ class TrainingStep:
         if stuck:
             return [
                 Observation(
-                    "BN101",
+                    UPDATES_NOT_RUN.code,
                     True,
                     f"the training step runs {len(run_by_step)} of {len(collection)} UPDATE_OPS: the moving"
                     f" statistics of {len(stuck)} batch-norm layer(s) it trains ({stuck[0][0]}, ...) stay unchanged"
@@ -278,7 +279,7 @@ class TrainingStep:
             largest = max(change for _, change in moved)
             return [
                 Observation(
-                    "BN101",
+                    UPDATES_NOT_RUN.code,
                     False,
                     f"the training step runs {len(run_by_step)} of {len(collection)} UPDATE_OPS and the moving"
                     f" statistics move (largest change {largest:.3g} after one step)",
@@ -292,7 +293,7 @@ class TrainingStep:
             # GraphWatcher.finish settles.
             return [
                 Observation(
-                    "BN101",
+                    UPDATES_NOT_RUN.code,
                     True,
                     f"the training step runs {len(run_by_step)} of {len(collection)} UPDATE_OPS: it runs"
                     f" {len(idle)} batch-norm layer(s) in training mode ({idle[0]}, ...) and their moving statistics"
@@ -305,7 +306,7 @@ class TrainingStep:
         if updated:  # a step that trains no batch norm but runs the update ops of layers another step trains
             return [
                 Observation(
-                    "BN101",
+                    UPDATES_NOT_RUN.code,
                     False,
                     f"the training step runs {len(run_by_step)} of {len(collection)} UPDATE_OPS and updates the"
                     f" moving statistics of {len(updated)} batch-norm layer(s) another training op trains",
@@ -327,7 +328,7 @@ class TrainingStep:
                 change = max((self.change.get(name, 0.0) for name in self._statistics(layer)), default=0.0)
                 observations.append(
                     Observation(
-                        "BN102",
+                        WRONG_MODE.code,
                         True,
                         f"batch norm {layer} runs in inference mode in the training step while the step trains its"
                         f" gamma/beta: it never normalizes with batch statistics, and its moving statistics never"
@@ -340,7 +341,7 @@ class TrainingStep:
             else:
                 observations.append(
                     Observation(
-                        "BN102", False, f"batch norm {layer} runs in training mode in the training step", frames
+                        WRONG_MODE.code, False, f"batch norm {layer} runs in training mode in the training step", frames
                     )
                 )
         return observations
@@ -364,7 +365,7 @@ class TrainingStep:
             change = max(self.change.get(name, 0.0) for name, _, _ in members)
             observations.append(
                 Observation(
-                    "BN103",
+                    TOWER_NOT_SHARED.code,
                     True,
                     f"{len(members)} trainable variables of this tower ({members[0][0]}, ...) never change in a"
                     f" training step (largest change {change:.3g}) while their twins ({members[0][1]}, ...) are"
@@ -376,7 +377,9 @@ class TrainingStep:
             )
         if not observations and self.written:
             observations.append(
-                Observation("BN103", False, "every trainable variable with a twin is trained by the step", ())
+                Observation(
+                    TOWER_NOT_SHARED.code, False, "every trainable variable with a twin is trained by the step", ()
+                )
             )
         return observations
 
@@ -467,12 +470,15 @@ class Evaluation:
         if ratio < VARIANCE_RATIO_LIMIT:
             return [
                 Observation(
-                    "BN104", False, f"evaluation batch variance is at most {ratio:.2f}x the moving variance", frames
+                    EVALUATION_MISMATCH.code,
+                    False,
+                    f"evaluation batch variance is at most {ratio:.2f}x the moving variance",
+                    frames,
                 )
             ]
         return [
             Observation(
-                "BN104",
+                EVALUATION_MISMATCH.code,
                 True,
                 f"this evaluation normalizes with moving statistics that are not the data's: batch norm {op.layer}"
                 f" sees a batch variance {ratio:.0f}x its moving variance",
@@ -489,7 +495,7 @@ class Evaluation:
         detail = f"; changing the rest of the batch moves an example's output by {change:.3g}" if change else ""
         return [
             Observation(
-                "BN102",
+                WRONG_MODE.code,
                 True,
                 f"a run that is not the training step normalizes with batch statistics "
                 f"in batch norm {op.layer}{detail}",

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import tensorflow.compat.v1 as tf
 
+from bnlint.verify.checks import TOWER_NOT_SHARED, UPDATES_NOT_RUN, WRONG_MODE
 from bnlint.verify.graph import ancestors, batch_norm_ops, is_training_step, twin_name, written_variables
 from bnlint.verify.observations import Measurements, Observation, Status
 
@@ -46,7 +47,7 @@ def _update_ops(graph: tf.Graph, ancestry: set[tf.Operation], here: tuple[str, i
     run = sum(1 for op in collection if op in ancestry)
     return [
         Observation(
-            "BN101",
+            UPDATES_NOT_RUN.code,
             run == 0,
             f"the train op runs {run} of the {len(collection)} UPDATE_OPS",
             (),
@@ -69,7 +70,7 @@ def _inference_layers(
         if trained and not any(modes):
             observations.append(
                 Observation(
-                    "BN102",
+                    WRONG_MODE.code,
                     True,
                     f"batch norm {layer} is built in inference mode in the train op's graph while the train op"
                     " trains its gamma/beta",
@@ -93,7 +94,7 @@ def _towers(graph: tf.Graph, written: set[str], here: tuple[str, int]) -> list[O
         return []
     return [
         Observation(
-            "BN103",
+            TOWER_NOT_SHARED.code,
             True,
             f"{len(untrained)} trainable variables ({untrained[0]}, ...) are never written by the train op while a"
             " same-shaped twin of each is: a second tower runs its initial weights",

@@ -24,7 +24,7 @@ class Status(enum.Enum):
 class Observation:
     """One measured fact about a piece of the graph: a mistake (`mistake=True`) or evidence that there is none."""
 
-    code: str  # BN101 ... BN105
+    code: str  # the code of its runtime check (bnlint.verify.checks)
     mistake: bool
     message: str  # one line, with the numbers
     frames: tuple[Frame, ...]  # the user's code that built it, outermost call first

@@ -12,6 +12,7 @@ import tensorflow.compat.v1 as tf
 from tensorflow.python.client import session as session_module
 from tensorflow.python.training import saver as saver_module
 
+from bnlint.verify.checks import SAVER_DROPS_STATISTICS, UPDATES_NOT_RUN
 from bnlint.verify.graph import (
     Evaluation,
     TrainingStep,
@@ -186,7 +187,7 @@ class GraphWatcher:
         measurements.observations = [
             *measured,
             *self._observations,
-            *guarded(errors, "the Saver check (BN105)", lambda: self._checkpoints(graph), []),
+            *guarded(errors, f"the Saver check ({SAVER_DROPS_STATISTICS.code})", lambda: self._checkpoints(graph), []),
         ]
         measurements.internal_errors += errors
         measurements.moving_statistics_read = self._reads_moving_statistics(step)
@@ -203,7 +204,7 @@ class GraphWatcher:
             return observations
         return [
             Observation(
-                "BN101",
+                UPDATES_NOT_RUN.code,
                 False,
                 f"{observation.message}; nothing in the run reads them (every batch norm normalizes with batch"
                 " statistics, and no Saver or evaluation uses the moving ones), so this does no harm here",
@@ -212,7 +213,7 @@ class GraphWatcher:
                 evidence={**observation.evidence, "readers": 0},
                 note=True,
             )
-            if observation.code == "BN101" and observation.mistake
+            if observation.code == UPDATES_NOT_RUN.code and observation.mistake
             else observation
             for observation in observations
         ]
@@ -233,7 +234,7 @@ class GraphWatcher:
             kept = len(moving & saved)
             observations.append(
                 Observation(
-                    "BN105",
+                    SAVER_DROPS_STATISTICS.code,
                     kept == 0,
                     f"the Saver keeps {kept} of the {len(moving)} batch-norm moving statistics"
                     + (": a restored model normalizes with mean 0 and variance 1" if kept == 0 else ""),
@@ -252,16 +253,16 @@ def _updated_elsewhere(observations: list[Observation]) -> list[Observation]:
     moved = {
         layer
         for observation in observations
-        if observation.code == "BN101"
+        if observation.code == UPDATES_NOT_RUN.code
         for layer in str(observation.evidence.get("moved", "")).split(",")
         if layer
     }
     settled = []
     for observation in observations:
         stuck = set(filter(None, str(observation.evidence.get("stuck", "")).split(",")))
-        if observation.code == "BN101" and observation.mistake and stuck and stuck <= moved:
+        if observation.code == UPDATES_NOT_RUN.code and observation.mistake and stuck and stuck <= moved:
             observation = Observation(
-                "BN101",
+                UPDATES_NOT_RUN.code,
                 False,
                 f"this training op leaves the moving statistics of {len(stuck)} batch-norm layer(s) unchanged"
                 f" ({sorted(stuck)[0]}, ...), and another training op of the script updates them",

@@ -8,13 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bnlint.diagnostic import Diagnostic
+from bnlint.verify.checks import NOTHING_MEASURES, check_of
 from bnlint.verify.observations import Measurements, Observation
-
-# The runtime check that measures each static rule's claim.
-CHECKS = {"BN001": "BN102", "BN002": "BN101", "BN003": "BN103", "BN004": "BN102", "BN005": "BN101", "BN006": "BN105"}
-# Checks whose healthy measurement contradicts the static claim (a mode that is right in training may still be
-# wrong in evaluation, so BN102 never refutes: its findings are confirmed or left unmeasured).
-_REFUTING = frozenset({"BN101", "BN103", "BN105"})
 
 
 class Verdict(enum.Enum):
@@ -24,11 +19,6 @@ class Verdict(enum.Enum):
     NOT_REACHED = "not reached"  # the script never built that code before it stopped
 
 
-_NOT_MEASURED = {
-    "BN102": "no run in the watched steps shows this layer's mode in use (an evaluation through it would)",
-    "BN101": "no train op built here ran in the watched steps while training a batch-norm layer (one that trains"
-    " none has no update ops of its own to run: the layers it runs are judged at the train op that trains them)",
-}
 _NOT_REACHED = "the script did not build this code before it stopped"
 _TRAINING_BY_DESIGN = (
     "every batch norm of the run normalizes with batch statistics and nothing reads the moving ones (no"
@@ -73,7 +63,7 @@ def judge(
         if observation.mistake
         and not observation.confirms_only
         and observation.report_at is not None
-        and (id(observation) not in used or observation.code == "BN104")
+        and id(observation) not in used
     ]
     return judged, _distinct(runtime)
 
@@ -91,28 +81,31 @@ def notes(measurements: Measurements) -> list[RuntimeFinding]:
 
 def _explains(diagnostic: Diagnostic, observation: Observation) -> bool:
     """Whether a measurement is of the finding's check and was built at the finding's lines."""
-    lines, path = _lines(diagnostic), os.path.abspath(diagnostic.path)
-    return observation.code == CHECKS.get(diagnostic.code) and any(
-        p == path and line in lines for p, line in observation.frames
+    lines, path, check = _lines(diagnostic), os.path.abspath(diagnostic.path), check_of(diagnostic.code)
+    return (
+        check is not None
+        and observation.code == check.code
+        and any(p == path and line in lines for p, line in observation.frames)
     )
 
 
 def _judge(diagnostic: Diagnostic, measurements: Measurements, watched: int) -> Judged:
-    check = CHECKS.get(diagnostic.code)
+    check = check_of(diagnostic.code)
+    code = check.code if check is not None else None
     lines = _lines(diagnostic)
     path = os.path.abspath(diagnostic.path)
-    relevant = [item for item in measurements.observations if item.code == check]
+    relevant = [item for item in measurements.observations if item.code == code]
     if diagnostic.code != "BN005":  # BN005's get_collection builds no op: judge it by the file's train op
         relevant = [item for item in relevant if _explains(diagnostic, item)]
     mistakes = [item for item in relevant if item.mistake]
     if mistakes:
         return Judged(diagnostic, Verdict.CONFIRMED, mistakes[0])
     reached = any(p == path and line in lines for p, line in measurements.reached)
-    healthy = [item for item in measurements.observations if item.code == check and not item.mistake]
+    healthy = [item for item in measurements.observations if item.code == code and not item.mistake]
     # A healthy measurement built elsewhere (a train op made by a helper) speaks for a reached finding only when it
     # is the one measurement of its kind: with a GAN's two train ops, one's health says nothing of the other.
     single = len({item.frames for item in healthy}) == 1
-    if check in _REFUTING and (relevant or (reached and single)):
+    if check is not None and check.refutes and (relevant or (reached and single)):
         return Judged(diagnostic, Verdict.REFUTED, (relevant or healthy)[0])
     if diagnostic.code == "BN001" and relevant and all(item.evidence.get("matches_mode") for item in relevant):
         # Written at a call on data (eager Keras), the literal held for that call only, and was its right mode.
@@ -120,7 +113,7 @@ def _judge(diagnostic: Diagnostic, measurements: Measurements, watched: int) -> 
     if diagnostic.code == "BN001" and reached and not measurements.moving_statistics_read:
         return Judged(diagnostic, Verdict.REFUTED, None, _TRAINING_BY_DESIGN)
     if reached or relevant or diagnostic.code == "BN005":
-        reason = _NOT_MEASURED.get(check or "", "nothing in the watched steps measures it")
+        reason = check.not_measured if check is not None else NOTHING_MEASURES
         return Judged(diagnostic, Verdict.NOT_MEASURED, None, reason + _more_steps(measurements, watched))
     return Judged(diagnostic, Verdict.NOT_REACHED, None, _NOT_REACHED)
 
