@@ -9,11 +9,10 @@ from pathlib import Path
 
 from bnlint.diagnostic import ERROR_CODES
 from bnlint.rules import ALL_RULES, RULES_BY_CODE, Rule
+from bnlint.verify.checks import checks_markdown
 
 HOMEPAGE = "https://github.com/bnlint/bnlint"
 RULE_PAGES = "docs/rules"  # one page per code, generated (python -m bnlint.docs)
-README_START = "<!-- rules:start -->\n"
-README_END = "<!-- rules:end -->"
 
 
 @dataclass(frozen=True)
@@ -81,14 +80,25 @@ def _sentence(text: str) -> str:
     return text[0].upper() + text[1:] + ("" if text.endswith(".") else ".")
 
 
+def generated_blocks() -> dict[tuple[str, str], str]:
+    """The generated parts of hand-written pages, by (path from the repository's root, marker name): each sits
+    between `<!-- NAME:start -->` and `<!-- NAME:end -->` lines."""
+    return {("README.md", "rules"): rules_markdown(), ("docs/verify.md", "runtime-checks"): checks_markdown()}
+
+
+def block(text: str, name: str) -> str:
+    """What a page holds between the markers of block `name`."""
+    return text.split(f"<!-- {name}:start -->\n", 1)[1].split(f"<!-- {name}:end -->", 1)[0]
+
+
 def write_pages(root: Path) -> None:
-    """Regenerate the generated pages and the README's rules table under `root` (a checkout of bnlint)."""
+    """Regenerate the generated pages and blocks under `root` (a checkout of bnlint)."""
     for relative, text in generated_pages().items():
         (root / relative).write_text(text, encoding="utf-8")
-    readme = root / "README.md"
-    before, rest = readme.read_text(encoding="utf-8").split(README_START, 1)
-    after = rest.split(README_END, 1)[1]
-    readme.write_text(before + README_START + rules_markdown() + README_END + after, encoding="utf-8")
+    for (relative, name), text in generated_blocks().items():
+        page = (root / relative).read_text(encoding="utf-8")
+        page = page.replace(block(page, name), text, 1)
+        (root / relative).write_text(page, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import yaml
 
 from bnlint import __version__
 from bnlint.config import tomllib  # tomli before Python 3.11
-from bnlint.docs import README_END, README_START, RULE_PAGES, generated_pages, rules_markdown
+from bnlint.docs import RULE_PAGES, block, generated_blocks, generated_pages
 from support import ROOT, run
 
 PAGES = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", ROOT / "CHANGELOG.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -49,8 +49,8 @@ def test_generated_pages_are_current():
         assert _text(ROOT / relative) == text, relative
     on_disk = {str(path.relative_to(ROOT)) for path in (ROOT / RULE_PAGES).iterdir()}
     assert on_disk == set(pages), "a page in docs/rules/ that no code generates"
-    readme = _text(ROOT / "README.md")
-    assert readme.split(README_START, 1)[1].split(README_END, 1)[0] == rules_markdown()
+    for (relative, name), text in generated_blocks().items():
+        assert block(_text(ROOT / relative), name) == text, f"{relative}: {name}"
 
 
 def _slug(heading: str) -> str:
