@@ -412,6 +412,6 @@ def _rule(args: argparse.Namespace) -> int:
         info = describe(code)  # an error code's page: its description is all there is to say
         sys.stdout.write(f"{info.code} ({info.name}): {info.summary}\n")
     else:
-        sys.stderr.write(f"bnlint: error: unknown code {args.code!r} (known codes: {', '.join(sorted(KNOWN_CODES))})\n")
+        sys.stderr.write(f"bnlint: error: unknown rule {args.code!r} (known codes: {', '.join(sorted(KNOWN_CODES))})\n")
         return EXIT_ERROR
     return EXIT_CLEAN

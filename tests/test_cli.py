@@ -271,7 +271,7 @@ def test_the_error_codes_have_a_rule_page(code):
 def test_an_unknown_rule_is_a_usage_error_naming_the_known_codes():
     result = run("bnlint", "rule", "BN9999")
     assert (result.returncode, result.stdout) == (2, "")
-    assert result.stderr == f"bnlint: error: unknown code 'BN9999' (known codes: {KNOWN})\n"
+    assert result.stderr == f"bnlint: error: unknown rule 'BN9999' (known codes: {KNOWN})\n"
 
 
 @pytest.mark.parametrize(
