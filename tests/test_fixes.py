@@ -88,7 +88,8 @@ def test_fix_rewrites_the_fixture_into_its_fixed_file(tmp_path, case):
     assert result.returncode == (1 if remaining else 0)
     assert not any(d.fix for d in check_source(fixed.decode(), case.name))
     # The count line says how many were fixed (standard error stays quiet, as with ruff).
-    counted = re.fullmatch(rf"Found (\d+) findings? in 1 file \(([1-9]\d*) fixed, {len(remaining)} remaining\)\.", count)
+    fixed_and_remaining = rf"\(([1-9]\d*) fixed, {len(remaining)} remaining\)\."
+    counted = re.fullmatch(r"Found (\d+) findings? in 1 file " + fixed_and_remaining, count)
     assert counted and int(counted[1]) == int(counted[2]) + len(remaining)
     assert result.stderr == ""
 
@@ -96,7 +97,8 @@ def test_fix_rewrites_the_fixture_into_its_fixed_file(tmp_path, case):
     assert target.read_bytes() == fixed
     *still, count = again.stdout.splitlines()
     assert still == remaining and again.stderr == ""
-    assert count == (f"Found {len(remaining)} finding{'s' * (len(remaining) != 1)} in 1 file." if remaining else "All checks passed!")
+    plural = "" if len(remaining) == 1 else "s"
+    assert count == (f"Found {len(remaining)} finding{plural} in 1 file." if remaining else "All checks passed!")
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.stem)

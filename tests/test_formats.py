@@ -277,7 +277,8 @@ def test_every_format_carries_the_help_after_the_short_message(tmp_path):
     (item,) = json.loads(json_format.render(report))
     assert (item["message"], item["help"]) == ("The short message.", HELP)
     # SARIF: the text stays the short message that code scanning lists; Markdown viewers get the help too.
-    assert _sarif_result(report)["message"] == {"text": "The short message.", "markdown": f"The short message.\n\n{HELP}"}
+    message = _sarif_result(report)["message"]
+    assert message == {"text": "The short message.", "markdown": f"The short message.\n\n{HELP}"}
     (command,) = [parse_command(line) for line in github.render(report).splitlines()]
     assert (command["title"], command["message"]) == ("BN001", f"The short message.\n{HELP}")
     (issue,) = json.loads(gitlab.render(report))
@@ -309,7 +310,8 @@ def test_without_help_the_formats_add_nothing_but_a_stable_json_key(tmp_path):
     assert parse_command(github.render(report).strip())["message"] == "The short message."
     assert json.loads(gitlab.render(report))[0]["description"] == "BN001 The short message."
     assert next(ET.fromstring(junit.render(report)).iter("failure")).text == "a.py:3:5: BN001 The short message."
-    assert text.render(replace(report, verbose=True)).splitlines()[1:] == ["    fix: pass the flag (bnlint check --fix)"]
+    fix = "    fix: pass the flag (bnlint check --fix)"
+    assert text.render(replace(report, verbose=True)).splitlines()[1:] == [fix]
 
 
 def test_a_cell_line_the_notebook_cannot_place_is_never_given_as_a_line_of_the_file(tmp_path):

@@ -190,7 +190,8 @@ def test_sarif_with_notebooks_is_valid_and_names_the_cells():
             assert holds(ROOT / item["path"], region["startLine"], item["cell"], item["line"])
             assert holds(ROOT / item["path"], region["endLine"], item["cell"], item["end_line"])
             assert "startColumn" not in region
-            assert location["properties"] == {"cell": item["cell"], "cellLine": item["line"], "cellColumn": item["column"]}
+            in_cell = {"cell": item["cell"], "cellLine": item["line"], "cellColumn": item["column"]}
+            assert location["properties"] == in_cell
         for place, related in zip(result.get("relatedLocations", []), item["related"], strict=True):
             line = place["physicalLocation"]["region"]["startLine"]
             if related["cell"] is None:
