@@ -5,16 +5,16 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bnlint import __version__
 from bnlint.cache import CACHE_DIR, Cache, Key, Keys
-from bnlint.config import ConfigError, Configurations, Options, Settings
-from bnlint.diagnostic import INTERNAL_ERROR, UNREADABLE, Diagnostic, error
+from bnlint.config import KNOWN_CODES, ConfigError, Configurations, Options, Settings
+from bnlint.diagnostic import ERROR_CODES, INTERNAL_ERROR, UNREADABLE, Diagnostic, error
 from bnlint.discovery import python_files
-from bnlint.docs import rule_list, rule_text, rules_markdown
+from bnlint.docs import describe, rule_list, rule_text, rules_markdown
 from bnlint.engine import fix_source
 from bnlint.fixes import SourceFile
 from bnlint.noqa import add_noqa
@@ -45,12 +45,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(argv: Sequence[str] | None) -> int:
-    parser = _parser()
+    parser, commands = _parser()
     args = parser.parse_args(argv)
     if args.command == "check":
-        return _check(args, parser)
+        return _check(args, commands["check"])
     if args.command == "rule":
-        return _rule(args, parser)
+        return _rule(args)
     if args.command == "verify":
         return verify(args)
     if args.command == "server":
@@ -61,19 +61,33 @@ def _run(argv: Sequence[str] | None) -> int:
     return EXIT_ERROR
 
 
-def _parser() -> argparse.ArgumentParser:
+class _CommandParser(argparse.ArgumentParser):
+    """A subcommand's parser. argparse hands the arguments a subcommand does not know back to the top-level parser,
+    which reports them under its own usage; this one reports them itself, under the subcommand's usage."""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed, extras
+
+
+def _parser() -> tuple[argparse.ArgumentParser, Mapping[str, argparse.ArgumentParser]]:
+    """The `bnlint` parser, and each subcommand's parser by name (for the usage errors found after parsing)."""
     parser = argparse.ArgumentParser(
         prog="bnlint", description="Find the batch-normalization mistakes in TensorFlow training scripts."
     )
     parser.add_argument("--version", action="version", version=f"bnlint {__version__}")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_CommandParser)
     _add_check_parser(commands)
     add_verify_parser(commands)
     commands.add_parser("server", help="run the language server for editors (over standard input and output)")
     rule = commands.add_parser("rule", help="show a rule's documentation, or list the rules")
     rule.add_argument("code", nargs="?", metavar="CODE", help="e.g. BN003; without it, list every rule")
     rule.add_argument("--format", choices=("text", "markdown"), default="text", help="markdown: the README section")
-    return parser
+    return parser, commands.choices
 
 
 def _add_check_parser(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -82,6 +96,9 @@ def _add_check_parser(commands: argparse._SubParsersAction) -> None:  # type: ig
     output = check.add_argument_group("output")
     output.add_argument("--format", choices=list(RENDERERS), default="text", help="output format (default: text)")
     output.add_argument("--show-source", action="store_true", help="text: print the line under each finding")
+    output.add_argument(
+        "-v", "--verbose", action="store_true", help="text: print each finding's help, and its fix, under it"
+    )
     output.add_argument("--statistics", action="store_true", help="count the findings of each code")
     output.add_argument(
         "--color", choices=("auto", "always", "never"), default="auto", help="auto: on a terminal, unless NO_COLOR"
@@ -115,12 +132,15 @@ def _add_check_parser(commands: argparse._SubParsersAction) -> None:  # type: ig
     configuration = check.add_argument_group("configuration")
     configuration.add_argument("--config", metavar="PATH", help="use this configuration file and no other")
     configuration.add_argument("--isolated", action="store_true", help="ignore every configuration file")
-    configuration.add_argument(
-        "--add-noqa", action="store_true", help="write `# noqa: CODE` on the line of every finding (adoption)"
-    )
-    fixes = check.add_argument_group("fixes")
+    # Like --fix, --add-noqa rewrites the checked files: ruff lists the two together.
+    fixes = check.add_argument_group("fixes and adoption")
     fixes.add_argument("--fix", action="store_true", help="apply the fixes that are always right, report the rest")
     fixes.add_argument("--diff", action="store_true", help="print what --fix would change as a diff; write nothing")
+    fixes.add_argument(
+        "--add-noqa",
+        action="store_true",
+        help="write `# noqa: CODE` on the line of every finding (to adopt bnlint on existing code)",
+    )
     performance = check.add_argument_group("performance")
     performance.add_argument(
         "-j",
@@ -152,31 +172,41 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         configurations = Configurations(_command_line(args), Path(args.config) if args.config else None, args.isolated)
         files = _files(args, configurations)
         settings = {path: configurations.settings_for(_display(path, args)) for path in files}
-    except SelectionError as exc:
-        parser.error(str(exc))
-    except ConfigError as exc:
+    except (SelectionError, ConfigError) as exc:
+        # One line naming the entry and where it came from: the usage would bury it.
         sys.stderr.write(f"bnlint: error: {exc}\n")
         return EXIT_ERROR
+    if not files:
+        # As ruff says it; the run is still clean (a pre-commit hook given only excluded files passes).
+        sys.stderr.write("bnlint: warning: no Python files found under the given paths\n")
     # One project for the run: every module is parsed once, however many checked files import it.
     roots = dict.fromkeys(root for item in settings.values() for root in item.project_roots)
     project = Project(roots=list(roots))
-    diagnostics: list[Diagnostic] = []
+    fixed = _Fixed()
     if args.fix or args.diff:
-        diagnostics, changed = _fix(args, files, settings, project)
+        fixed = _fix(args, files, settings, project)
         if args.diff:
-            return _diff_status(diagnostics, changed)
+            return _diff_status(fixed)
         project = Project(roots=list(roots))  # the fixed files are new code: analyse them afresh
     # --add-noqa writes comments where the findings are: it takes them from a fresh analysis.
     cache = Cache(Path(args.cache_dir)) if not (args.no_cache or args.add_noqa) else None
     checked = _check_files(args, files, settings, project, cache)
-    diagnostics = sorted(diagnostics + [item for file in checked for item in file.diagnostics or ()])
+    diagnostics = sorted(fixed.errors + [item for file in checked for item in file.diagnostics or ()])
     sources = {file.path: file.source for file in checked if file.diagnostics and isinstance(file.source, str)}
     notebooks = {file.path: file.source for file in checked if file.diagnostics and isinstance(file.source, Notebook)}
     if args.add_noqa:
         return _add_noqa(diagnostics)
-    counts = args.statistics and args.format == "text"  # other formats print them apart
+    text = args.format == "text"
     report = Report(
-        diagnostics, sources, show_source=args.show_source, statistics=counts, color=_color(args), notebooks=notebooks
+        diagnostics,
+        sources,
+        show_source=args.show_source,
+        statistics=args.statistics and text,  # other formats print them apart
+        color=_color(args),
+        notebooks=notebooks,
+        verbose=args.verbose,
+        summary=text,
+        fixed=fixed.fixed,
     )
     _report(args, report)
     if any(diagnostic.is_error for diagnostic in diagnostics):
@@ -187,9 +217,9 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def _command_line(args: argparse.Namespace) -> Options:
     return Options(
         layer=Layer(
-            parse_codes(args.select) if args.select else None,
-            parse_codes(args.extend_select) if args.extend_select else (),
-            parse_codes(args.ignore) if args.ignore else (),
+            _codes(args.select, "--select") if args.select else None,
+            _codes(args.extend_select, "--extend-select") if args.extend_select else (),
+            _codes(args.ignore, "--ignore") if args.ignore else (),
         ),
         per_file_ignores=tuple(_per_file_ignore(item) for item in args.per_file_ignores),
         exclude=_patterns(args.exclude) if args.exclude is not None else None,
@@ -198,11 +228,18 @@ def _command_line(args: argparse.Namespace) -> Options:
     )
 
 
+def _codes(text: str, option: str) -> tuple[str, ...]:
+    try:
+        return parse_codes(text, KNOWN_CODES)
+    except SelectionError as exc:
+        raise SelectionError(f"{option}: {exc}") from None
+
+
 def _per_file_ignore(item: str) -> tuple[str, tuple[str, ...]]:
     pattern, separator, codes = item.rpartition(":")
     if not separator or not pattern:
         raise SelectionError(f"--per-file-ignores takes PATTERN:CODES, not {item!r}")
-    return pattern, parse_codes(codes)
+    return pattern, _codes(codes, f"--per-file-ignores {item!r}")
 
 
 def _patterns(text: str) -> tuple[str, ...]:
@@ -290,7 +327,6 @@ def _report(args: argparse.Namespace, report: Report) -> None:
     if args.statistics and args.format != "text":  # standard output stays the machine-readable document
         sys.stderr.write("".join(line + "\n" for line in statistics(report.diagnostics)))
     sys.stdout.flush()
-    _fixable_hint(args, report.diagnostics)
 
 
 def _add_noqa(diagnostics: list[Diagnostic]) -> int:
@@ -304,14 +340,20 @@ def _add_noqa(diagnostics: list[Diagnostic]) -> int:
     return EXIT_ERROR if errors else EXIT_CLEAN
 
 
-def _fix(
-    args: argparse.Namespace, files: list[str], settings: dict[str, Settings], project: Project
-) -> tuple[list[Diagnostic], int]:
+@dataclass
+class _Fixed:
+    """What --fix or --diff did: the errors to report, the findings fixed, and how many files change."""
+
+    errors: list[Diagnostic] = field(default_factory=list)
+    fixed: list[Diagnostic] = field(default_factory=list)
+    changed: int = 0
+
+
+def _fix(args: argparse.Namespace, files: list[str], settings: dict[str, Settings], project: Project) -> _Fixed:
     """--fix writes each file's fixes back in its own encoding and line endings; --diff prints them as a unified
-    diff and writes nothing. Notebooks are not fixed. Returns the errors to report (with --fix, only fixes that
-    failed: the check of the fixed files reports the rest) and how many files change."""
-    errors: list[Diagnostic] = []
-    fixed = changed = 0
+    diff and writes nothing. Notebooks are not fixed. The errors are, with --fix, only fixes that failed: the check
+    of the fixed files reports the rest."""
+    done = _Fixed()
     for path in files:
         display = _display(path, args)
         if is_notebook(display):
@@ -319,14 +361,15 @@ def _fix(
         try:
             source = SourceFile.read(sys.stdin.buffer.read() if path == "-" else _read(path))
         except OSError as exc:
-            errors += [error(path, UNREADABLE, f"could not read: {exc.strerror or exc}")] if args.diff else []
+            done.errors += [error(path, UNREADABLE, f"could not read: {exc.strerror or exc}")] if args.diff else []
             continue
         result = fix_source(source.text, display, selected_rules(settings[path].selection_for(display)), project)
-        errors += [diagnostic for diagnostic in result.remaining if diagnostic.is_error and args.diff]
-        errors += [result.failure] if result.failure is not None else []
+        done.errors += [diagnostic for diagnostic in result.remaining if diagnostic.is_error and args.diff]
+        done.errors += [result.failure] if result.failure is not None else []
         if result.text == source.text:
             continue
-        changed, fixed = changed + 1, fixed + len(result.fixed)
+        done.changed += 1
+        done.fixed += result.fixed
         if args.diff:
             sys.stdout.flush()
             sys.stdout.buffer.write(source.diff(display, result.text))
@@ -334,24 +377,19 @@ def _fix(
             with open(path, "wb") as file:
                 file.write(source.encode(result.text))
     sys.stdout.flush()
-    sys.stderr.write(f"{'Would fix' if args.diff else 'Fixed'} {fixed} finding(s) in {changed} file(s).\n")
-    return errors, changed
+    # The text format's count line says how many were fixed; the other formats keep standard output a document.
+    if args.diff or args.format != "text":
+        verb = "Would fix" if args.diff else "Fixed"
+        sys.stderr.write(f"{verb} {len(done.fixed)} finding(s) in {done.changed} file(s).\n")
+    return done
 
 
-def _diff_status(errors: list[Diagnostic], changed: int) -> int:
+def _diff_status(done: _Fixed) -> int:
     """As ruff's --diff: 1 when there is a change to make, 0 when there is none; 2 for files it could not fix."""
-    sys.stderr.write(RENDERERS["text"](Report(sorted(errors))))
-    if errors:
+    sys.stderr.write(RENDERERS["text"](Report(sorted(done.errors))))
+    if done.errors:
         return EXIT_ERROR
-    return EXIT_FINDINGS if changed else EXIT_CLEAN
-
-
-def _fixable_hint(args: argparse.Namespace, diagnostics: Sequence[Diagnostic]) -> None:
-    """How many findings --fix would fix, for a person at a terminal: on standard error, so the findings' lines stay
-    as flake8 prints them, and only on a terminal, so that pipelines and CI logs get the findings alone."""
-    fixable = sum(1 for diagnostic in diagnostics if diagnostic.fix is not None and diagnostic.cell is None)
-    if fixable and args.format == "text" and sys.stderr.isatty():
-        sys.stderr.write(f"{fixable} fixable with --fix\n")
+    return EXIT_FINDINGS if done.changed else EXIT_CLEAN
 
 
 def _read(path: str) -> bytes:
@@ -359,15 +397,21 @@ def _read(path: str) -> bytes:
         return file.read()
 
 
-def _rule(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def _rule(args: argparse.Namespace) -> int:
     if args.format == "markdown":
         sys.stdout.write(rules_markdown())
         return EXIT_CLEAN
     if args.code is None:
         sys.stdout.write(rule_list())
         return EXIT_CLEAN
-    rule = RULES_BY_CODE.get(args.code.upper())
-    if rule is None:
-        parser.error(f"unknown rule {args.code!r}; `bnlint rule` lists them")
-    sys.stdout.write(rule_text(rule))
+    code = args.code.upper()
+    rule = RULES_BY_CODE.get(code)
+    if rule is not None:
+        sys.stdout.write(rule_text(rule))
+    elif code in ERROR_CODES:
+        info = describe(code)  # an error code's page: its description is all there is to say
+        sys.stdout.write(f"{info.code} ({info.name}): {info.summary}\n")
+    else:
+        sys.stderr.write(f"bnlint: error: unknown rule {args.code!r} (known codes: {', '.join(sorted(KNOWN_CODES))})\n")
+        return EXIT_ERROR
     return EXIT_CLEAN

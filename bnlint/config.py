@@ -12,7 +12,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from bnlint.diagnostic import ERROR_CODES
 from bnlint.discovery import DEFAULT_EXCLUDE
+from bnlint.rules import RULES_BY_CODE
 from bnlint.selection import Layer, Selection, SelectionError, validate_codes
 
 if sys.version_info >= (3, 11):
@@ -21,6 +23,8 @@ else:  # pragma: no cover - Python 3.10
     import tomli as tomllib
 
 PYPROJECT = "pyproject.toml"
+# What `select`, `ignore` and the like may name (or a prefix of): every rule's code and the error codes.
+KNOWN_CODES = (*RULES_BY_CODE, *ERROR_CODES)
 _KEYS = ("select", "ignore", "extend-select", "per-file-ignores", "exclude", "extend-exclude", "project-root")
 
 
@@ -202,7 +206,7 @@ def _strings(table: Mapping[str, Any], key: str, where: str) -> list[str]:
 
 def _codes(table: Mapping[str, Any], key: str, where: str) -> tuple[str, ...]:
     try:
-        return validate_codes(_strings(table, key, where))
+        return validate_codes(_strings(table, key, where), KNOWN_CODES)
     except SelectionError as exc:
         raise ConfigError(f"{where}: {key!r}: {exc}") from None
 

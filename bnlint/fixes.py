@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import ast
 import difflib
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import PurePath
 
 import libcst as cst
 
@@ -99,8 +101,14 @@ class SourceFile:
         line endings, so that `patch -p1` applies it to the file."""
         before = self.with_newlines(self.text).splitlines(keepends=True)
         after = self.with_newlines(fixed).splitlines(keepends=True)
-        lines = difflib.unified_diff(before, after, f"a/{path}", f"b/{path}")
+        name = _diff_path(path)
+        lines = difflib.unified_diff(before, after, f"a/{name}", f"b/{name}")
         return "".join(_terminated(line) for line in lines).encode(self.encoding, "replace")
+
+
+def _diff_path(path: str) -> str:
+    """The path as given, normalised as git writes it after `a/`: no `./`, forward slashes, no leading slash."""
+    return PurePath(os.path.normpath(path)).as_posix().lstrip("/")
 
 
 def _terminated(line: str) -> str:

@@ -10,10 +10,15 @@ program is one line of one cell, and a block holding a magic stays a block.
 from __future__ import annotations
 
 import json
+import json.decoder
+import json.scanner
 import re
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
+from itertools import accumulate
 
 from bnlint.diagnostic import INTERNAL_ERROR, UNREADABLE, Diagnostic, Related, error
 from bnlint.engine import check_source
@@ -36,6 +41,7 @@ _HELP = re.compile(r"%{0,2}[A-Za-z_*][\w*]*(?:\.[A-Za-z_*][\w*]*)*\?{1,2}")
 _LINE_REFERENCE = re.compile(r"\bline (\d+)\b")
 # A cell's lines with their endings, split where the parser splits them (not at form feeds or U+2028).
 _LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 Place = tuple[int, int]  # (cell, line in the cell), both 1-based
 
@@ -52,6 +58,8 @@ class Notebook:
     places: tuple[Place, ...] = ()  # the cell and line in the cell of each line of `text`
     cells: dict[int, tuple[str, ...]] = field(default_factory=dict)  # each code cell's lines as written
     starts: dict[int, int] = field(default_factory=dict)  # the line of `text` where each code cell starts
+    # The .ipynb file's own text (its JSON), for the line of the file that holds a cell's line (`file_line`).
+    document: str = field(default="", repr=False, compare=False)
 
     def place(self, line: int) -> Place:
         """Where a line of `text` is; a line past the end (a parser's end of file) counts on from the last one."""
@@ -71,6 +79,17 @@ class Notebook:
         lines = self.cells.get(cell, ())
         return lines[line - 1] if 0 < line <= len(lines) else None
 
+    def file_line(self, cell: int, line: int) -> int | None:
+        """The line of the .ipynb file that holds a line of a code cell, for formats that annotate the file itself
+        (GitHub, GitLab, SARIF, JUnit); None when it cannot be told."""
+        lines = self._file_lines.get(cell, ())
+        return lines[line - 1] if 0 < line <= len(lines) else None
+
+    @cached_property
+    def _file_lines(self) -> dict[int, tuple[int, ...]]:
+        # Worked out only when asked: a notebook with large outputs takes a while to scan in Python.
+        return file_lines(self.document) if self.document else {}
+
 
 def is_notebook(path: str) -> bool:
     return path.lower().endswith(SUFFIX)
@@ -79,16 +98,69 @@ def is_notebook(path: str) -> bool:
 def read_notebook(data: bytes, path: str) -> Notebook | Diagnostic:
     """The notebook's program, or the BN900 diagnostic saying why it cannot be read."""
     try:
-        document = json.loads(data)
+        # Decoded as json.loads decodes bytes; the text is kept for `Notebook.file_line`.
+        text = data.decode(json.detect_encoding(data), "surrogatepass")
+        document = json.loads(text)
     except json.JSONDecodeError as exc:
         message = f"could not read notebook: invalid JSON: {exc.msg}"
         return error(path, UNREADABLE, message, exc.lineno, exc.colno)
     except (ValueError, RecursionError) as exc:  # not UTF-8; nested too deeply
         return error(path, UNREADABLE, f"could not read notebook: {exc}")
     try:
-        return build(code_cells(document))
+        return replace(build(code_cells(document)), document=text)
     except _Invalid as exc:
         return error(path, UNREADABLE, f"could not read notebook: {exc}")
+
+
+class _Located(str):
+    """A JSON string value and the offset of its opening quote in the document."""
+
+    offset: int
+
+
+class _LocatingDecoder(json.JSONDecoder):
+    """A JSON decoder whose string values know where they are. Only the pure-Python scanner consults
+    `parse_string` (the C one does not), so it is used instead."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parse_string = self._string
+        self.scan_once = json.scanner.py_make_scanner(self)
+
+    @staticmethod
+    def _string(text: str, end: int, strict: bool = True) -> tuple[str, int]:
+        value, after = json.decoder.scanstring(text, end, strict)
+        located = _Located(value)
+        located.offset = end - 1
+        return located, after
+
+
+def file_lines(document: str) -> dict[int, tuple[int, ...]]:
+    """For each code cell (numbered as `code_cells` numbers them), the line of the notebook's JSON text that holds
+    each of its lines. A JSON string cannot span lines, so a line is where the string it starts in is: a source
+    stored as a list of lines gives each line its own; one stored as a single string gives them all its line."""
+    try:
+        parsed = _LocatingDecoder().decode(document)
+        cells = code_cells(parsed)
+    except (ValueError, RecursionError):  # _Invalid is a ValueError
+        return {}
+    newlines = [match.start() for match in re.finditer("\n", document)]
+    found = {}
+    for number, _ in cells:
+        source = parsed["cells"][number - 1].get("source", "")
+        parts = source if isinstance(source, list) else [source]
+        if parts and all(isinstance(part, _Located) for part in parts):
+            found[number] = tuple(bisect_right(newlines, offset) + 1 for offset in _line_offsets(parts))
+    return found
+
+
+def _line_offsets(parts: Sequence[_Located]) -> list[int]:
+    """The offset in the JSON text of the string holding the start of each of the cell's lines (as `_split` splits
+    them)."""
+    joined = "".join(parts)
+    ends = list(accumulate(len(part) for part in parts))
+    starts = [0, *(match.end() for match in _LINE_BREAK.finditer(joined))][: len(_split(joined))]
+    return [parts[bisect_right(ends, start)].offset for start in starts]
 
 
 def code_cells(document: object) -> list[tuple[int, str]]:

@@ -5,10 +5,9 @@ and a layer that sets `select` starts over."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
-_CODE_PREFIX = re.compile(r"^BN[0-9]{0,3}$")
 # Selected unless a layer says otherwise: every rule about the checked code. Opt-in codes (BN910, unused noqa)
 # lie outside it, and the error codes BN900 / BN901 are reported whatever is selected.
 DEFAULT_SELECT = ("BN0",)
@@ -18,16 +17,18 @@ class SelectionError(ValueError):
     pass
 
 
-def parse_codes(text: str) -> tuple[str, ...]:
+def parse_codes(text: str, known: Collection[str]) -> tuple[str, ...]:
     """Codes or prefixes from a comma- or space-separated command-line value."""
-    return validate_codes(item for item in re.split(r"[,\s]+", text) if item.strip())
+    return validate_codes((item for item in re.split(r"[,\s]+", text) if item.strip()), known)
 
 
-def validate_codes(items: Iterable[str]) -> tuple[str, ...]:
+def validate_codes(items: Iterable[str], known: Collection[str]) -> tuple[str, ...]:
+    """The items as codes, each a known code or the prefix of one: a code that matches nothing (a typo, another
+    tool's code) would otherwise select or ignore nothing without a word."""
     codes = tuple(item.strip().upper() for item in items)
     for code in codes:
-        if not _CODE_PREFIX.match(code):
-            raise SelectionError(f"{code!r} is not a bnlint code or code prefix (BN, BN0, BN001, ...)")
+        if not code or not any(name.startswith(code) for name in known):
+            raise SelectionError(f"unknown code or prefix {code!r} (known codes: {', '.join(sorted(known))})")
     return codes
 
 

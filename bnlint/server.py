@@ -175,7 +175,8 @@ class BnlintServer(LanguageServer):
         ]
         return types.Diagnostic(
             range=self._range(lines, (item.line, item.column), (item.end_line, item.end_column)),
-            message=item.message,
+            # Editors show the first line inline and the whole message on hover: the short sentence, then the help.
+            message=item.message if item.help is None else f"{item.message}\n{item.help}",
             severity=_SEVERITY[info.level],
             code=item.code,
             code_description=types.CodeDescription(href=info.help_uri),

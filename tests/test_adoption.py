@@ -27,7 +27,10 @@ d = tf.layers.batch_normalization(x)  # the default is inference
 
 
 def _findings(*paths: str, cwd=ROOT, options=()) -> list[str]:
-    return run("bnlint", "check", *options, *paths, cwd=cwd).stdout.splitlines()
+    """bnlint's finding lines, checking the count line that ends its text output."""
+    *lines, count = run("bnlint", "check", *options, *paths, cwd=cwd).stdout.splitlines()
+    assert count.startswith(f"Found {len(lines)} finding") if lines else count == "All checks passed!"
+    return lines
 
 
 def _flake8(*paths: str, cwd=ROOT) -> str:

@@ -35,11 +35,12 @@ def test_cli(tmp_path, name):
     result = run("bnlint", "check", str(path))
     assert result.returncode == status
     assert "Traceback" not in result.stderr
-    lines = result.stdout.splitlines()
+    *lines, count = result.stdout.splitlines()
     if expected is None:
-        assert lines == []
+        assert (lines, count) == ([], "All checks passed!")
     else:
         (line,) = lines
+        assert count.startswith("Found 1 finding in 1 file")
         assert line.startswith(f"{path}:{expected[0]}:") and f" {expected[1]} " in line
         if expected[1] == "BN900":
             assert "could not parse" in line

@@ -14,8 +14,15 @@ TOWERS = ROOT / "tests" / "fixtures" / "projects" / "bad_bn003_cross_module_towe
 
 
 def _codes(result) -> list[tuple[str, str]]:
-    """(path, code) of each finding, in output order."""
-    return [(line.split(":")[0], line.split(": ")[1].split()[0]) for line in result.stdout.splitlines()]
+    """(path, code) of each finding of a bnlint run, in output order, checking the count line that ends it."""
+    *findings, count = result.stdout.splitlines()
+    plural = "" if len(findings) == 1 else "s"
+    assert count.startswith(f"Found {len(findings)} finding{plural} in ") if findings else count == "All checks passed!"
+    return _pairs(findings)
+
+
+def _pairs(lines: list[str]) -> list[tuple[str, str]]:
+    return [(line.split(":")[0], line.split(": ")[1].split()[0]) for line in lines]
 
 
 def _project(tmp_path, config: str, files=("train.py",)) -> None:
@@ -77,7 +84,8 @@ def test_force_exclude_applies_to_files_named_on_the_command_line(tmp_path):
     _project(tmp_path, 'extend-exclude = ["vendor"]', files=("vendor/train.py",))
     assert _codes(run("bnlint", "check", "vendor/train.py", cwd=tmp_path))
     result = run("bnlint", "check", "--force-exclude", "vendor/train.py", cwd=tmp_path)
-    assert (result.returncode, result.stdout) == (0, "")
+    assert (result.returncode, result.stdout) == (0, "All checks passed!\n")
+    assert result.stderr == "bnlint: warning: no Python files found under the given paths\n"
 
 
 def test_an_explicit_configuration_file(tmp_path):
@@ -96,7 +104,7 @@ def test_the_project_root_resolves_imports_of_scripts_elsewhere(tmp_path):
     shutil.copy(TOWERS / "model.py", tmp_path / "src")
     (tmp_path / "scripts").mkdir()
     shutil.copy(TOWERS / "train.py", tmp_path / "scripts")
-    assert run("bnlint", "check", "scripts", cwd=tmp_path).stdout == ""
+    assert run("bnlint", "check", "scripts", cwd=tmp_path).stdout == "All checks passed!\n"
     (tmp_path / "pyproject.toml").write_text('[tool.bnlint]\nproject-root = "src"\n')
     assert [code for _, code in _codes(run("bnlint", "check", "scripts", cwd=tmp_path))] == ["BN003"]
 
@@ -106,7 +114,13 @@ def test_the_project_root_resolves_imports_of_scripts_elsewhere(tmp_path):
     [
         ('selct = ["BN001"]', "[tool.bnlint]: unknown key 'selct'"),
         ('select = "BN001"', "[tool.bnlint]: 'select' must be a list of strings"),
-        ('ignore = ["E501"]', "[tool.bnlint]: 'ignore': 'E501' is not a bnlint code"),
+        ('ignore = ["E501"]', "[tool.bnlint]: 'ignore': unknown code or prefix 'E501' (known codes: BN001, BN002,"),
+        ('select = ["BN2"]', "[tool.bnlint]: 'select': unknown code or prefix 'BN2'"),
+        ('extend-select = ["BN999"]', "[tool.bnlint]: 'extend-select': unknown code or prefix 'BN999'"),
+        (
+            'per-file-ignores = { "tests/*" = ["BN02"] }',
+            "[tool.bnlint]: per-file-ignores: 'tests/*': unknown code or prefix 'BN02'",
+        ),
         ('per-file-ignores = ["tests/*"]', "[tool.bnlint]: per-file-ignores must be a table"),
         ('per-file-ignores = { "tests/*" = "BN001" }', "per-file-ignores: 'tests/*' must be a list of strings"),
         ('project-root = "nowhere"', "[tool.bnlint]: project-root"),
@@ -119,6 +133,7 @@ def test_a_bad_configuration_names_the_file_and_the_key(tmp_path, config, messag
     assert result.returncode == 2
     assert result.stdout == ""
     assert result.stderr.startswith(f"bnlint: error: {tmp_path / 'pyproject.toml'}: ")
+    assert result.stderr.count("\n") == 1
     assert message in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -160,7 +175,7 @@ def test_flake8_configures_the_plugin_in_its_own_files(tmp_path, config_file):
         "bnlint-project-root = src\n"
     )
     result = run("flake8", ".", cwd=tmp_path)
-    assert sorted(_codes(result)) == [
+    assert sorted(_pairs(result.stdout.splitlines())) == [
         ("./scripts/train.py", "BN003"),
         ("./tests/smoke.py", "BN002"),
         ("./train.py", "BN002"),

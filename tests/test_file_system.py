@@ -12,8 +12,10 @@ BUGGY = "import tensorflow as tf\n\ny = tf.layers.batch_normalization(tf.zeros([
 
 
 def _codes(stdout: str) -> list[tuple[str, str]]:
-    """(file name, code) of each text-format line."""
-    return [(line.split(":")[0].rsplit(os.sep, 1)[-1], line.split(": ")[1].split()[0]) for line in stdout.splitlines()]
+    """(file name, code) of each text-format finding line (the count line after them counts them)."""
+    *lines, count = stdout.splitlines()
+    assert count.startswith(f"Found {len(lines)} finding") if lines else count == "All checks passed!"
+    return [(line.split(":")[0].rsplit(os.sep, 1)[-1], line.split(": ")[1].split()[0]) for line in lines]
 
 
 def test_links_are_not_followed_out_of_the_tree_or_round_a_loop(tmp_path):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import json
 import re
 import shutil
 import subprocess
@@ -82,14 +83,22 @@ def test_fix_rewrites_the_fixture_into_its_fixed_file(tmp_path, case):
     assert fixed == _expected(case).read_bytes()
     ast.parse(fixed)
     # What remains is what had no fix, untouched; nothing fixable is left over.
-    assert _reported(result.stdout, fixed.decode()) == _unfixable(original)
-    assert result.returncode == (1 if result.stdout else 0)
+    *remaining, count = result.stdout.splitlines()
+    assert _reported("\n".join(remaining), fixed.decode()) == _unfixable(original)
+    assert result.returncode == (1 if remaining else 0)
     assert not any(d.fix for d in check_source(fixed.decode(), case.name))
-    assert re.fullmatch(r"Fixed [1-9]\d* finding\(s\) in 1 file\(s\)\.\n", result.stderr)
+    # The count line says how many were fixed (standard error stays quiet, as with ruff).
+    fixed_and_remaining = rf"\(([1-9]\d*) fixed, {len(remaining)} remaining\)\."
+    counted = re.fullmatch(r"Found (\d+) findings? in 1 file " + fixed_and_remaining, count)
+    assert counted and int(counted[1]) == int(counted[2]) + len(remaining)
+    assert result.stderr == ""
 
     again = run("bnlint", "check", "--fix", case.name, cwd=tmp_path)
     assert target.read_bytes() == fixed
-    assert again.stdout == result.stdout and again.stderr == "Fixed 0 finding(s) in 0 file(s).\n"
+    *still, count = again.stdout.splitlines()
+    assert still == remaining and again.stderr == ""
+    plural = "" if len(remaining) == 1 else "s"
+    assert count == (f"Found {len(remaining)} finding{plural} in 1 file." if remaining else "All checks passed!")
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda case: case.stem)
@@ -163,7 +172,8 @@ def test_a_finding_under_noqa_is_not_fixed(tmp_path):
     expected = _expected(case).read_text(encoding="utf-8").replace(wrapped, statement + "  # noqa: BN002\n")
     assert expected != _expected(case).read_text(encoding="utf-8")
     assert (tmp_path / "train.py").read_text() == expected
-    assert result.returncode == 0 and result.stdout == ""
+    # The fixture's other BN002 is fixed; the one under noqa is neither fixed nor reported.
+    assert result.returncode == 0 and result.stdout == "Found 1 finding in 1 file (1 fixed, 0 remaining).\n"
 
 
 def test_a_file_wide_noqa_fixes_nothing(tmp_path):
@@ -422,7 +432,10 @@ def test_the_command_reports_a_fix_that_failed(monkeypatch, tmp_path, capsys):
     output = capsys.readouterr().out
     assert status == 2
     assert target.read_bytes() == (FIXES / "bn002_module_level.py").read_bytes()
-    assert Counter(line.split(": ")[1].split()[0] for line in output.splitlines()) == {"BN901": 1, "BN002": 2}
+    *lines, count = output.splitlines()
+    assert Counter(line.split(": ")[1].split()[0] for line in lines) == {"BN901": 1, "BN002": 2}
+    fixable = sum(d.fix is not None for d in check_source(target.read_text(encoding="utf-8"), str(target)))
+    assert count == f"Found 3 findings in 1 file; {fixable} fixable with --fix."
 
 
 def test_diagnostics_name_their_fix():
@@ -434,8 +447,26 @@ def test_diagnostics_name_their_fix():
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="needs a pseudo-terminal")
-def test_a_terminal_is_told_how_many_findings_fix_would_fix():
+def test_the_count_line_says_how_many_findings_fix_would_fix_on_a_terminal_or_not():
     case = str(FIXES / "bn006_savers.py")
-    assert "1 fixable with --fix" in on_a_terminal("check", "--color", "never", case, env={})
+    count = "Found 2 findings in 1 file; 1 fixable with --fix."
+    assert on_a_terminal("check", "--color", "never", case, env={}).splitlines()[-1] == count
     piped = run("bnlint", "check", case)
-    assert piped.stderr == "" and len(piped.stdout.splitlines()) == 2
+    assert piped.stderr == "" and piped.stdout.splitlines()[2:] == [count]
+
+
+def test_machine_formats_say_what_was_fixed_on_standard_error(tmp_path):
+    shutil.copy(FIXES / "bn006_savers.py", tmp_path / "train.py")
+    result = run("bnlint", "check", "--fix", "--format", "json", "train.py", cwd=tmp_path)
+    assert [item["code"] for item in json.loads(result.stdout)] == ["BN006"]
+    assert result.stderr == "Fixed 1 finding(s) in 1 file(s).\n"
+
+
+@pytest.mark.parametrize("given", ["./train.py", "sub/../train.py", ".//train.py"])
+def test_diff_headers_name_the_path_as_given_normalised(tmp_path, given):
+    shutil.copy(FIXES / "bn006_savers.py", tmp_path / "train.py")
+    (tmp_path / "sub").mkdir()
+    result = run("bnlint", "check", "--diff", given, cwd=tmp_path)
+    assert result.stdout.startswith("--- a/train.py\n+++ b/train.py\n@@ ")
+    nested = run("bnlint", "check", "--diff", ".", cwd=tmp_path)
+    assert nested.stdout.startswith("--- a/train.py\n+++ b/train.py\n@@ ")

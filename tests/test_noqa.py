@@ -35,10 +35,17 @@ def _reported_lines(output):
     return sorted(int(line.split(":")[1]) for line in output.splitlines())
 
 
+def _bnlint(path) -> str:
+    """bnlint's finding lines, checking the count line that ends its text output."""
+    *lines, count = run("bnlint", "check", str(path)).stdout.splitlines()
+    assert count.startswith(f"Found {len(lines)} finding") if lines else count == "All checks passed!"
+    return "".join(line + "\n" for line in lines)
+
+
 def test_each_comment_is_read_as_flake8_reads_it(tmp_path):
     path = tmp_path / "train.py"
     path.write_text(_script(COMMENTS))
-    cli = _reported_lines(run("bnlint", "check", str(path)).stdout)
+    cli = _reported_lines(_bnlint(path))
     flake8 = _reported_lines(run("flake8", "--isolated", "--select", "BN", str(path)).stdout)
     expected = [4 + index for index, reported in enumerate(COMMENTS.values()) if reported]
     assert cli == flake8 == expected
@@ -48,7 +55,7 @@ def test_each_comment_is_read_as_flake8_reads_it(tmp_path):
 def test_a_file_level_flake8_noqa_skips_the_file(tmp_path, header):
     path = tmp_path / "train.py"
     path.write_text(header + "\n" + _script([""]))
-    assert run("bnlint", "check", str(path)).stdout == ""
+    assert run("bnlint", "check", str(path)).stdout == "All checks passed!\n"
     assert run("flake8", "--isolated", "--select", "BN", str(path)).stdout == ""
 
 
@@ -65,5 +72,5 @@ def test_noqa_counts_on_the_reported_line_of_a_multi_line_call(tmp_path):
         "    training=True,  # noqa: BN001\n"
         ")\n"
     )
-    assert _reported_lines(run("bnlint", "check", str(path)).stdout) == [6]
+    assert _reported_lines(_bnlint(path)) == [6]
     assert _reported_lines(run("flake8", "--isolated", "--select", "BN", str(path)).stdout) == [6]

@@ -63,6 +63,19 @@ def cell_sources(path: Path) -> dict[int, str]:
     return {number: "".join(cell["source"]) for number, cell in enumerate(cells, 1) if cell["cell_type"] == "code"}
 
 
+def holds(path: Path, file_line: int, cell: int, line: int) -> bool:
+    """Whether that line of the .ipynb file holds that line of the cell (as JSON writes it, escaped)."""
+    written = cell_sources(path)[cell].split("\n")[line - 1]
+    return json.dumps(written)[1:-1] in path.read_text(encoding="utf-8").split("\n")[file_line - 1]
+
+
+def text_findings(stdout: str) -> list[str]:
+    """The finding lines of text output, checking the count line that ends it."""
+    *lines, count = stdout.splitlines()
+    assert count.startswith(f"Found {len(lines)} finding") if lines else count == "All checks passed!"
+    return lines
+
+
 def where(path: Path, text: str) -> tuple[int, int]:
     """The cell and the line in it where `text` is written."""
     (found,) = [
@@ -137,7 +150,7 @@ def test_a_notebook_importing_a_sibling_module_gets_the_cross_module_finding():
 def test_text_names_the_cell_and_json_gives_it():
     paths = (str(TOWERS.relative_to(ROOT)), BUGGY)
     items = check(*paths)
-    text = run("bnlint", "check", *paths).stdout.splitlines()
+    text = text_findings(run("bnlint", "check", *paths).stdout)
     assert text == [f"{location(item)} {item['code']} {item['message']}" for item in items]
     assert {item["cell"] is None for item in items if item["path"] == BUGGY} == {True}
     assert all(r["cell"] is None for item in items if item["path"] == BUGGY for r in item["related"])
@@ -147,7 +160,7 @@ def test_text_names_the_cell_and_json_gives_it():
 def test_show_source_shows_the_line_of_the_cell():
     path = str(TOWERS.relative_to(ROOT))
     items = check(path)
-    lines = run("bnlint", "check", "--show-source", path).stdout.splitlines()
+    lines = run("bnlint", "check", "--show-source", path).stdout.splitlines()[:-1]
     sources = cell_sources(TOWERS)
     assert len(lines) == 3 * len(items)
     for index, item in enumerate(items):
@@ -167,12 +180,25 @@ def test_sarif_with_notebooks_is_valid_and_names_the_cells():
     (sarif_run,) = log["runs"]
     assert len(sarif_run["results"]) == len(items)
     for result, item in zip(sarif_run["results"], items, strict=True):
-        region = result["locations"][0]["physicalLocation"]["region"]
-        assert (region["startLine"], region["endLine"]) == (item["line"], item["end_line"])
+        (location,) = result["locations"]
+        region = location["physicalLocation"]["region"]
         assert result.get("properties", {}).get("cell") == item["cell"]
-        for location, related in zip(result.get("relatedLocations", []), item["related"], strict=True):
-            assert location["physicalLocation"]["region"]["startLine"] == related["line"]
-            assert location.get("properties", {}).get("cell") == related["cell"]
+        if item["cell"] is None:
+            assert (region["startLine"], region["endLine"]) == (item["line"], item["end_line"])
+        else:
+            # SARIF annotates the .ipynb file: the lines are the file's; the properties give the cell's.
+            assert holds(ROOT / item["path"], region["startLine"], item["cell"], item["line"])
+            assert holds(ROOT / item["path"], region["endLine"], item["cell"], item["end_line"])
+            assert "startColumn" not in region
+            in_cell = {"cell": item["cell"], "cellLine": item["line"], "cellColumn": item["column"]}
+            assert location["properties"] == in_cell
+        for place, related in zip(result.get("relatedLocations", []), item["related"], strict=True):
+            line = place["physicalLocation"]["region"]["startLine"]
+            if related["cell"] is None:
+                assert line == related["line"]
+            else:
+                assert holds(ROOT / item["path"], line, related["cell"], related["line"])
+            assert place.get("properties", {}).get("cell") == related["cell"]
 
 
 def test_sarif_fingerprints_survive_a_cell_inserted_above(tmp_path):
@@ -198,10 +224,27 @@ def test_ci_formats_say_which_cell_the_lines_are_in():
     cases = list(ET.fromstring(run("bnlint", "check", "--format", "junit", path).stdout).iter("testcase"))
     assert len(annotations) == len(issues) == len(cases) == len(items)
     for annotation, issue, case, item in zip(annotations, issues, cases, items, strict=True):
-        assert f",line={item['line']}," in annotation and f"title={item['code']} in cell {item['cell']}::" in annotation
+        # The three annotate the .ipynb file, on the line of its JSON that holds the cell's line.
+        line = int(annotation.split(",line=")[1].split(",")[0])
+        assert holds(TOWERS, line, item["cell"], item["line"])
+        assert ",col=" not in annotation and ",endColumn=" not in annotation
+        assert f",title={item['code']} in cell {item['cell']}%2C line {item['line']}::" in annotation
         assert f"cell {item['cell']}, line {item['line']}" in issue["description"]
-        assert issue["location"]["lines"]["begin"] == item["line"]
+        assert issue["location"]["lines"]["begin"] == line
+        assert case.get("line") == str(line)
         assert case[0].text == f"{location(item)} {item['code']} {item['message']}"
+
+
+def test_a_cell_stored_as_one_string_is_annotated_on_the_line_of_that_string(tmp_path):
+    path = write(tmp_path / "one.ipynb", notebook(markdown("x"), code(f"{IPYTHON}\n{BN001_LINE}\n")))
+    (item,) = check(str(path))
+    (annotation,) = run("bnlint", "check", "--format", "github", str(path)).stdout.splitlines()
+    source_line = next(
+        number for number, text in enumerate(path.read_text().split("\n"), 1) if text.strip().startswith('"source"')
+        and "batch_normalization" in text
+    )
+    assert (item["cell"], item["line"]) == (2, 3)
+    assert f",line={source_line},endLine={source_line}," in annotation
 
 
 # IPython syntax and cell magics
@@ -332,7 +375,7 @@ def test_notebooks_without_python_code_are_clean(tmp_path):
         write(tmp_path / "r.ipynb", notebook(code("library(tensorflow)\nx <- tf$zeros(c(4L, 3L))"), language="R")),
     ]
     result = run("bnlint", "check", *map(str, paths))
-    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "All checks passed!\n", "")
 
 
 def test_a_directory_walk_finds_notebooks_and_skips_checkpoints(tmp_path):
@@ -350,5 +393,5 @@ def test_standard_input_is_read_as_a_notebook_by_its_name():
     from_stdin = check("--stdin-filename", "notebooks/run.ipynb", "-", stdin=data)
     assert places(from_stdin) == places(check(str(TOWERS.relative_to(ROOT))))
     assert {item["path"] for item in from_stdin} == {"notebooks/run.ipynb"}
-    text = run("bnlint", "check", "--stdin-filename", "run.ipynb", "-", stdin=data).stdout.splitlines()
+    text = text_findings(run("bnlint", "check", "--stdin-filename", "run.ipynb", "-", stdin=data).stdout)
     assert text and all(line.startswith("run.ipynb:cell ") for line in text)

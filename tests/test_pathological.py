@@ -109,7 +109,8 @@ def test_modules_that_import_themselves_and_each_other(tmp_path):
         "train_logits = tower(images, True)\nvalid_logits = tower(images, False)\n"
     )
     result = run("bnlint", "check", "--no-cache", str(tmp_path))
-    assert [line.split(": ")[1].split()[0] for line in result.stdout.splitlines()] == ["BN003"]
+    *findings, count = result.stdout.splitlines()
+    assert [line.split(": ")[1].split()[0] for line in findings] == ["BN003"] and count == "Found 1 finding in 1 file."
     assert result.returncode == 1 and result.stderr == ""
 
 

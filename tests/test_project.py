@@ -121,11 +121,12 @@ def test_a_configured_root_resolves_imports_from_elsewhere(tmp_path):
     (tmp_path / "lib" / "model.py").write_text(MODEL)
     script = tmp_path / "scripts" / "train.py"
     script.write_text("import tensorflow as tf\n" + TRAIN)
-    assert run("bnlint", "check", str(script)).stdout == ""
+    assert run("bnlint", "check", str(script)).stdout == "All checks passed!\n"
     with_root = run("bnlint", "check", "--project-root", str(tmp_path / "lib"), str(script))
-    assert " BN003 " in with_root.stdout
+    findings, count = with_root.stdout.rsplit("\n", 2)[:2]
+    assert " BN003 " in findings and count == "Found 1 finding in 1 file."
     flake8 = run("flake8", "--isolated", "--select", "BN", f"--bnlint-project-root={tmp_path / 'lib'}", str(script))
-    assert flake8.stdout.replace(str(script), "") == with_root.stdout.replace(str(script), "")
+    assert flake8.stdout.replace(str(script), "") == (findings + "\n").replace(str(script), "")
 
 
 def test_unrelated_scripts_in_the_folder_above_do_not_hide_the_importers_of_a_module(tmp_path, monkeypatch):
@@ -155,8 +156,10 @@ def test_an_import_cycle_and_an_unparseable_import_finish_quietly(tmp_path):
     (tmp_path / "c.py").write_text("import tensorflow as tf\nfrom broken import f\nf(1)\nf(2)\n")
     result = run("bnlint", "check", str(tmp_path))
     assert "Traceback" not in result.stderr
+    findings, count = result.stdout.rsplit("\n", 2)[:2]
+    assert count == "Found 1 finding in 1 file."
     assert (
-        result.stdout
+        findings + "\n"
         == f"{tmp_path / 'b.py'}:7:5: BN004 wrap() leaves t at its default False: batch norm runs in inference mode\n"
     )
 
@@ -169,7 +172,7 @@ def test_installed_packages_do_not_import_each_other(tmp_path):
     (site / "userpkg").mkdir()
     (site / "userpkg" / "__init__.py").write_text("")
     (site / "userpkg" / "train.py").write_text("import tensorflow as tf\n" + TRAIN.replace("model", "numpyish"))
-    assert run("bnlint", "check", str(site / "userpkg")).stdout == ""
+    assert run("bnlint", "check", str(site / "userpkg")).stdout == "All checks passed!\n"
 
 
 @pytest.mark.parametrize("name", sorted(path.name for path in (ROOT / "tests" / "fixtures" / "projects").iterdir()))

@@ -170,3 +170,17 @@ async def test_the_server_never_runs_the_code_it_reads(client: LanguageClient, t
     diagnostics = await _published(client, uri, lambda found: bool(found))
     assert [diagnostic.code for diagnostic in diagnostics] == ["BN001"]
     assert sorted(path.name for path in traces.iterdir()) == []
+
+
+def test_a_diagnostic_message_is_the_short_sentence_then_the_help(monkeypatch):
+    """Editors show a message's first line inline and the whole on hover."""
+    from bnlint.diagnostic import Diagnostic
+    from bnlint.server import BnlintServer
+
+    span = types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=2))
+    monkeypatch.setattr(BnlintServer, "_range", lambda self, lines, start, end: span)  # no session, no workspace
+    server = BnlintServer()
+    finding = Diagnostic(str(BUGGY), 1, 1, 1, 3, "BN001", "The short message.", help="Why.\nWhat instead.")
+    assert server._diagnostic(BUGGY.as_uri(), ["ab"], finding).message == "The short message.\nWhy.\nWhat instead."
+    bare = Diagnostic(str(BUGGY), 1, 1, 1, 3, "BN001", "The short message.")
+    assert server._diagnostic(BUGGY.as_uri(), ["ab"], bare).message == "The short message."

@@ -30,15 +30,22 @@ def _issue(report: Report, diagnostic: Diagnostic, fingerprint: str) -> dict[str
         "severity": _SEVERITY[describe(diagnostic.code).level],
         # GitLab keeps an issue across merge requests by its fingerprint: the SARIF one, stable across commits.
         "fingerprint": fingerprint,
-        "location": {
-            "path": report.relative(diagnostic.path),
-            "lines": {"begin": diagnostic.line, "end": diagnostic.end_line},
-        },
+        "location": {"path": report.relative(diagnostic.path), "lines": _lines(report, diagnostic)},
     }
 
 
+def _lines(report: Report, diagnostic: Diagnostic) -> dict[str, int]:
+    """The file's lines: a notebook cell's become the lines of the .ipynb file that hold them. GitLab needs a line;
+    when none can be told, the first (the description names the cell and the line in it)."""
+    begin = report.file_line(diagnostic.path, diagnostic.cell, diagnostic.line) or 1
+    end = report.file_line(diagnostic.path, diagnostic.cell, diagnostic.end_line) or begin
+    return {"begin": begin, "end": end}
+
+
 def _description(diagnostic: Diagnostic) -> str:
-    """In a notebook the lines are the cell's, which the description says."""
+    """The message, then its help; in a notebook the description names the cell and the line in it."""
     if diagnostic.cell is None:
-        return f"{diagnostic.code} {diagnostic.message}"
-    return f"{diagnostic.code} in cell {diagnostic.cell}, line {diagnostic.line}: {diagnostic.message}"
+        text = f"{diagnostic.code} {diagnostic.message}"
+    else:
+        text = f"{diagnostic.code} in cell {diagnostic.cell}, line {diagnostic.line}: {diagnostic.message}"
+    return text if diagnostic.help is None else f"{text}\n{diagnostic.help}"

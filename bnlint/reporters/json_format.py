@@ -24,6 +24,7 @@ def _as_json(diagnostic: Diagnostic) -> dict[str, object]:
         "code": diagnostic.code,
         "name": describe(diagnostic.code).name,
         "message": diagnostic.message,
+        "help": diagnostic.help,  # the detail behind the message and what to write instead; null when there is none
         "fix": diagnostic.fix,  # what `--fix` would do, when the finding has a safe fix
         "related": [
             {"cell": related.cell, "line": related.line, "column": related.column, "message": related.message}

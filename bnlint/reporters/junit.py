@@ -29,24 +29,31 @@ def render(report: Report) -> str:
 def _suite(report: Report, diagnostics: Sequence[Diagnostic]) -> ET.Element:
     path = report.relative(diagnostics[0].path)
     suite = ET.Element("testsuite", name=_text(path))
-    suite.extend(_case(path, diagnostic) for diagnostic in diagnostics)
+    suite.extend(
+        _case(path, diagnostic, report.file_line(diagnostic.path, diagnostic.cell, diagnostic.line))
+        for diagnostic in diagnostics
+    )
     _count(suite)
     return suite
 
 
-def _case(path: str, diagnostic: Diagnostic) -> ET.Element:
+def _case(path: str, diagnostic: Diagnostic, line: int | None) -> ET.Element:
+    """A failed test case at `line` of the file (in a notebook, the .ipynb file's line: the name gives the cell's;
+    without one, no line)."""
     case = ET.Element(
         "testcase",
         name=f"{diagnostic.code} at {place(diagnostic)}",
         classname=_text(_classname(path)),
         file=_text(path),
-        line=str(diagnostic.line),
     )
+    if line is not None:
+        case.set("line", str(line))
     # BN900/BN901: the file could not be checked, which JUnit calls an error rather than a failed test.
     outcome = ET.SubElement(case, "error" if diagnostic.is_error else "failure")
     outcome.set("message", _text(diagnostic.message))
     outcome.set("type", diagnostic.code)
-    outcome.text = _text(f"{path}:{place(diagnostic)}: {diagnostic.code} {diagnostic.message}")
+    body = f"{path}:{place(diagnostic)}: {diagnostic.code} {diagnostic.message}"
+    outcome.text = _text(body if diagnostic.help is None else f"{body}\n{diagnostic.help}")
     return case
 
 

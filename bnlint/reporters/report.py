@@ -29,6 +29,9 @@ class Report:
     color: bool = False
     # What `sources` holds for notebooks, whose diagnostics have a cell and lines in it.
     notebooks: Mapping[str, Notebook] = field(default_factory=dict)
+    verbose: bool = False  # text: each finding's help and fix under it
+    summary: bool = False  # text: end with the count line
+    fixed: Sequence[Diagnostic] = ()  # what --fix fixed before `diagnostics` were found (the count line counts them)
 
     def relative(self, path: str) -> str:
         """The path relative to the root, with forward slashes, as CI services expect; absolute when outside it."""
@@ -37,6 +40,14 @@ class Report:
             return Path(absolute).relative_to(self.root.absolute()).as_posix()
         except ValueError:
             return Path(absolute).as_posix()
+
+    def file_line(self, path: str, cell: int | None, line: int) -> int | None:
+        """The line of the file itself: in a notebook, the line of the .ipynb file's JSON that holds the cell's line
+        (None when it cannot be told), for the formats that annotate the file as it is stored."""
+        if cell is None:
+            return line
+        notebook = self.notebooks.get(path)
+        return notebook.file_line(cell, line) if notebook is not None else None
 
     def source_line(self, diagnostic: Diagnostic) -> str | None:
         if diagnostic.cell is not None:
@@ -47,6 +58,11 @@ class Report:
             return None
         lines = text.splitlines()
         return lines[diagnostic.line - 1] if 0 < diagnostic.line <= len(lines) else None
+
+
+def fixable(diagnostic: Diagnostic) -> bool:
+    """Whether `--fix` fixes the finding (it leaves notebooks as they are)."""
+    return diagnostic.fix is not None and diagnostic.cell is None
 
 
 def place(diagnostic: Diagnostic) -> str:

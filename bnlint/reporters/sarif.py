@@ -70,7 +70,7 @@ def _result(report: Report, diagnostic: Diagnostic, fingerprint: str) -> Json:
         "ruleId": diagnostic.code,
         "ruleIndex": _RULE_INDEX[diagnostic.code],
         "level": describe(diagnostic.code).level,
-        "message": {"text": diagnostic.message},
+        "message": _message(diagnostic),
         "locations": [_location(report, diagnostic)],
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
     }
@@ -84,30 +84,49 @@ def _result(report: Report, diagnostic: Diagnostic, fingerprint: str) -> Json:
     return result
 
 
+def _message(diagnostic: Diagnostic) -> Json:
+    """The one-sentence message as `text`, which GitHub code scanning and most viewers list; with a help, `markdown`
+    holds the message and the help, as SARIF has viewers that render Markdown show a message in full."""
+    if diagnostic.help is None:
+        return {"text": diagnostic.message}
+    return {"text": diagnostic.message, "markdown": f"{diagnostic.message}\n\n{diagnostic.help}"}
+
+
 def _location(report: Report, diagnostic: Diagnostic) -> Json:
+    if diagnostic.cell is not None:
+        end = (diagnostic.end_line, diagnostic.end_column)
+        return _in_cell(report, diagnostic.path, diagnostic.cell, (diagnostic.line, diagnostic.column), end)
     region = {
         "startLine": diagnostic.line,
         "startColumn": diagnostic.column,
         "endLine": diagnostic.end_line,
         "endColumn": diagnostic.end_column,  # exclusive in SARIF as in bnlint
     }
-    location: Json = {"physicalLocation": {"artifactLocation": _artifact(report, diagnostic.path), "region": region}}
-    return _in_cell(location, diagnostic.cell)
+    return {"physicalLocation": {"artifactLocation": _artifact(report, diagnostic.path), "region": region}}
 
 
 def _related(report: Report, path: str, index: int, related: Related) -> Json:
-    region = {"startLine": related.line, "startColumn": related.column}
-    location: Json = {
-        "id": index,
-        "physicalLocation": {"artifactLocation": _artifact(report, path), "region": region},
-        "message": {"text": related.message},
-    }
-    return _in_cell(location, related.cell)
+    if related.cell is not None:
+        location = _in_cell(report, path, related.cell, (related.line, related.column))
+    else:
+        region = {"startLine": related.line, "startColumn": related.column}
+        location = {"physicalLocation": {"artifactLocation": _artifact(report, path), "region": region}}
+    return {"id": index, **location, "message": {"text": related.message}}
 
 
-def _in_cell(location: Json, cell: int | None) -> Json:
-    """A location in a notebook names its cell (a related location may be in another cell than the result)."""
-    return location if cell is None else {**location, "properties": {"cell": cell}}
+def _in_cell(
+    report: Report, path: str, cell: int, start: tuple[int, int], end: tuple[int, int] | None = None
+) -> Json:
+    """A location in a notebook (a related one may be in another cell than the result). SARIF has no cells: the
+    region is the lines of the .ipynb file that hold the cell's lines, without columns (the cell's are not the JSON
+    line's), or none when they cannot be told; the properties give the cell, and the line and column in it."""
+    physical: Json = {"artifactLocation": _artifact(report, path)}
+    first = report.file_line(path, cell, start[0])
+    if first is not None:
+        last = report.file_line(path, cell, end[0]) if end is not None else None
+        physical["region"] = {"startLine": first, "endLine": last or first}
+    properties = {"cell": cell, "cellLine": start[0], "cellColumn": start[1]}
+    return {"physicalLocation": physical, "properties": properties}
 
 
 def _artifact(report: Report, path: str) -> Json:
