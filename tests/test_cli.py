@@ -181,12 +181,13 @@ def test_after_fix_the_count_line_says_what_was_fixed_and_what_remains(tmp_path)
     assert again.stdout.splitlines()[-1] == f"Found {remaining} findings in 1 file."
 
 
-def test_verbose_shows_the_fix_under_a_finding_that_has_one():
+def test_verbose_shows_the_help_and_the_fix_under_each_finding():
     items = json.loads(run("bnlint", "check", "--format", "json", BUGGY).stdout)
     lines = run("bnlint", "check", "-v", BUGGY).stdout.splitlines()
     for item in items:
         index = next(i for i, line in enumerate(lines) if line.endswith(f"{item['code']} {item['message']}"))
-        shown = lines[index + 1] if index + 1 < len(lines) else ""
+        assert item["help"] and lines[index + 1] == f"    help: {item['help']}"
+        shown = lines[index + 2] if index + 2 < len(lines) else ""
         assert (shown == f"    fix: {item['fix']} (bnlint check --fix)") is (item["fix"] is not None)
 
 

@@ -15,7 +15,9 @@ import yaml
 
 from bnlint import __version__
 from bnlint.config import tomllib  # tomli before Python 3.11
-from bnlint.docs import RULE_PAGES, block, generated_blocks, generated_pages
+from bnlint.diagnostic import ERROR_CODES
+from bnlint.docs import HOMEPAGE, RULE_PAGES, block, describe, generated_blocks, generated_pages
+from bnlint.rules import RULES_BY_CODE
 from support import ROOT, run
 
 PAGES = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", ROOT / "CHANGELOG.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -168,3 +170,9 @@ def test_the_server_command_that_editor_snippets_use_exists():
     for _, block in _blocks("lua") + _blocks("elisp"):
         assert '"bnlint"' in block and '"server"' in block
     assert run("bnlint", "server", "--help").returncode == 0
+
+
+def test_every_code_links_to_its_page_in_this_repository():
+    for code in [*RULES_BY_CODE, *ERROR_CODES]:
+        uri = describe(code).help_uri
+        assert uri == f"{HOMEPAGE}/blob/main/{RULE_PAGES}/{code}.md" and (ROOT / RULE_PAGES / f"{code}.md").is_file()

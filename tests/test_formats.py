@@ -135,6 +135,11 @@ def parse_command(line: str) -> dict[str, str]:
     return {"kind": match["kind"], **fields, "message": unescape(match["data"])}
 
 
+def _with_help(text: str, item: dict) -> str:
+    """What the CI formats show of a finding: its text, then its help on the next line (BN900 has none)."""
+    return text if item["help"] is None else f"{text}\n{item['help']}"
+
+
 @pytest.mark.parametrize("case", ["buggy", "broken"])
 def test_github_annotations_carry_the_findings(output, case):
     commands = [parse_command(line) for line in output("github", case).stdout.splitlines()]
@@ -147,7 +152,7 @@ def test_github_annotations_carry_the_findings(output, case):
             "endLine": str(item["end_line"]),
             "endColumn": str(item["end_column"]),
             "title": item["code"],
-            "message": item["message"],
+            "message": _with_help(item["message"], item),
         }
         for item in findings(output, case)
     ]
@@ -192,7 +197,7 @@ def test_gitlab_issues_carry_the_findings_and_the_errors(output):
     assert len(issues) == len(expected)
     for issue, item in zip(issues, expected, strict=True):
         assert issue["check_name"] == item["code"]
-        assert issue["description"] == f"{item['code']} {item['message']}"
+        assert issue["description"] == _with_help(f"{item['code']} {item['message']}", item)
         assert issue["severity"] == "major"
         assert issue["location"]["lines"] == {"begin": item["line"], "end": item["end_line"]}
         assert issue["location"]["path"] == Path(item["path"]).as_posix()
@@ -243,7 +248,7 @@ def test_junit_has_a_failure_per_finding_and_an_error_per_unreadable_file(output
         assert outcome.get("type") == item["code"] and outcome.get("message") == item["message"]
         assert case.get("line") == str(item["line"]) and item["code"] in case.get("name")
         location = f"{Path(item['path']).as_posix()}:{item['line']}:{item['column']}:"
-        assert outcome.text == f"{location} {item['code']} {item['message']}"
+        assert outcome.text == _with_help(f"{location} {item['code']} {item['message']}", item)
     buggy_suite = root.find("testsuite[@name='examples/train_buggy.py']")
     assert (buggy_suite.get("tests"), buggy_suite.get("failures"), buggy_suite.get("errors")) == ("3", "3", "0")
 

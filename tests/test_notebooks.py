@@ -232,7 +232,7 @@ def test_ci_formats_say_which_cell_the_lines_are_in():
         assert f"cell {item['cell']}, line {item['line']}" in issue["description"]
         assert issue["location"]["lines"]["begin"] == line
         assert case.get("line") == str(line)
-        assert case[0].text == f"{location(item)} {item['code']} {item['message']}"
+        assert case[0].text == f"{location(item)} {item['code']} {item['message']}\n{item['help']}"
 
 
 def test_a_cell_stored_as_one_string_is_annotated_on_the_line_of_that_string(tmp_path):

@@ -90,9 +90,9 @@ async def test_diagnostics_follow_the_buffer_and_a_noqa_action_silences_one(clie
         for d in published
     ] == [(e["code"], e["line"] - 1, e["column"] - 1, e["end_line"] - 1, e["end_column"] - 1) for e in expected]
     for diagnostic, item in zip(published, expected, strict=True):
-        assert diagnostic.message == item["message"] and diagnostic.source == "bnlint"
+        assert diagnostic.message == f"{item['message']}\n{item['help']}" and diagnostic.source == "bnlint"
         assert diagnostic.severity == types.DiagnosticSeverity.Error
-        assert diagnostic.code_description.href.endswith(f"#{item['code'].lower()}-{item['name']}")
+        assert diagnostic.code_description.href.endswith(f"/docs/rules/{item['code']}.md")
     tower = next(d for d in published if d.code == "BN003")
     assert tower.related_information and tower.related_information[0].location.range.start.line < tower.range.start.line
 
