@@ -86,5 +86,7 @@ class Diagnostic:
         return self.sort_key() < other.sort_key()
 
 
-def error(path: str, code: str, message: str, line: int = 1, column: int = 1) -> Diagnostic:
-    return Diagnostic(path, line, column, line, column, code, message)
+def error(
+    path: str, code: str, message: str, line: int = 1, column: int = 1, help: str | None = None
+) -> Diagnostic:
+    return Diagnostic(path, line, column, line, column, code, message, help=help)

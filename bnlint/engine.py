@@ -266,5 +266,12 @@ def _python_refusal(text: str, path: str) -> Diagnostic | None:
     return None
 
 
+_REPORT_IT = (
+    "A bug in bnlint, not in this file: the other files and rules are still checked. Please report it with this"
+    " message and, if you can, the file."
+)
+
+
 def _internal_error(path: str, stage: str, exc: BaseException) -> Diagnostic:
-    return error(path, INTERNAL_ERROR, f"internal error in {stage}: {type(exc).__name__}: {exc} (please report it)")
+    message = f"internal error in {stage}: {type(exc).__name__}: {exc}"
+    return error(path, INTERNAL_ERROR, message, help=_REPORT_IT)

@@ -50,7 +50,7 @@ def network(x, is_training):
     x = conv(x, 16, train_flag=is_training, with_bn=True)
     # Mistake 1: the flag is not passed, so train_flag keeps its default None
     # and this batch norm always runs in inference mode, even in training.
-    x = conv(x, 16, with_bn=True)  # expect: BN004
+    x = conv(x, 16, with_bn=True)  # expect: BN004 "conv() leaves train_flag"
     x = conv(x, 32, train_flag=is_training, with_bn=True)
     x = tf.reduce_mean(x, axis=[1, 2])
     return tf.layers.dense(x, CLASSES)
@@ -69,12 +69,12 @@ valid_y = tf.placeholder(tf.int64, [None])
 loss = xent(train_y, network(train_x, is_training=True))
 # Mistake 2: the second call has no reuse=True, so tf.layers silently creates a
 # new set of weights; validation runs on fresh, untrained variables.
-val_loss = xent(valid_y, network(valid_x, is_training=False))  # expect: BN003
+val_loss = xent(valid_y, network(valid_x, is_training=False))  # expect: BN003 "network() builds a second tower"
 
 # Mistake 3: minimize() is not wrapped in
 # tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)), so the
 # batch-norm moving mean/variance are never updated (they stay at 0 and 1).
-train_op = tf.train.AdamOptimizer(1e-3).minimize(loss)  # expect: BN002
+train_op = tf.train.AdamOptimizer(1e-3).minimize(loss)  # expect: BN002 "minimize()"
 
 data_x, data_y = make_data(1024)
 val_x, val_y = make_data(256)
