@@ -234,11 +234,9 @@ def test_a_run_that_trains_but_reaches_no_finding_is_a_failure_of_verify(tmp_pat
 
 def test_a_discriminator_step_that_runs_the_update_ops_settles_the_generator_step(tmp_path):
     source = (FIXTURES / "runnable" / "bad_gan_steps_without_update_ops.py").read_text(encoding="utf-8")
-    fixed = source.replace(
-        "d_opt = tf.train.AdamOptimizer(2e-4).minimize(d_loss, var_list=d_vars)  # expect: BN002",
-        "with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):\n"
-        "    d_opt = tf.train.AdamOptimizer(2e-4).minimize(d_loss, var_list=d_vars)",
-    )
+    step = "d_opt = tf.train.AdamOptimizer(2e-4).minimize(d_loss, var_list=d_vars)"
+    (line,) = [line for line in source.splitlines() if line.startswith(step)]
+    fixed = source.replace(line, f"with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):\n    {step}")
     script = tmp_path / "gan.py"
     script.write_text(fixed, encoding="utf-8")
     status, report = _verify(script)
