@@ -152,7 +152,10 @@ def _analyse(text: str, path: str, rules: Sequence[type[Rule]], honour_noqa: boo
     project.provide(file, text)
     # A file where no rule can fire is not parsed, unless BN910 has noqa comments naming bnlint codes to check.
     if not project.relevant(file) and not (honour_noqa and UnusedNoqa in rules and names_bnlint_codes(text)):
-        return _Analysis([])
+        # The screen looks for what the rules need, not for valid Python: a file Python cannot read is reported
+        # whatever the screen decided, as flake8 reports one (E999).
+        refused = None if project.screen_parsed(file) else _refusal(text, path)
+        return _Analysis([refused] if refused is not None else [])
     directive = file_directive(text)
     if directive is not None:
         rules = [rule for rule in rules if not directive.ignores(rule.code)]
@@ -160,8 +163,7 @@ def _analyse(text: str, path: str, rules: Sequence[type[Rule]], honour_noqa: boo
     if not rules or (suppressions is not None and suppressions.skips_file()):
         return _Analysis([])
     if "\0" in text:
-        line = text.count("\n", 0, text.index("\0")) + 1
-        return _Analysis([error(path, UNREADABLE, "could not parse: the file contains a NUL byte", line)])
+        return _Analysis([_nul_byte(text, path)])
     facts = project.parsed(file)
     if facts is None:
         # Bracket nesting Python refuses: reported as Python reports it, never handed to libcst (bnlint.recursion).
@@ -250,6 +252,16 @@ def _syntax_error(text: str, path: str, libcst_message: str) -> Diagnostic:
     line, column = (int(location.group(1)), int(location.group(2)) + 1) if location else (1, 1)
     detail = libcst_message.splitlines()[1] if "\n" in libcst_message else libcst_message
     return error(path, UNREADABLE, f"could not parse: {detail.strip()}", line, column)
+
+
+def _nul_byte(text: str, path: str) -> Diagnostic:
+    line = text.count("\n", 0, text.index("\0")) + 1
+    return error(path, UNREADABLE, "could not parse: the file contains a NUL byte", line)
+
+
+def _refusal(text: str, path: str) -> Diagnostic | None:
+    """Why a file cannot be read as Python (a binary file named `.py` included); None when it can."""
+    return _nul_byte(text, path) if "\0" in text else _python_refusal(text, path)
 
 
 def _python_refusal(text: str, path: str) -> Diagnostic | None:

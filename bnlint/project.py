@@ -282,6 +282,12 @@ class Project:
             return False
         return self._across_texts.screen.reaches(path)
 
+    def screen_parsed(self, path: Path) -> bool:
+        """Whether the screen already found the file to be valid Python (it reads only files that mention a
+        framework; nothing is parsed to answer this)."""
+        summary = self._of_each_text.summaries.get(path.absolute())
+        return summary is not None and summary is not UNPARSED
+
     def _new_across_texts(self) -> _AcrossTexts:
         return _AcrossTexts(Screen(ScreenLinks(self._summary, self.find_import, self.submodule), screened_apis()))
 

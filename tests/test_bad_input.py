@@ -78,3 +78,20 @@ def test_flake8_never_crashes(tmp_path, name):
 def test_flake8_on_empty_stdin():
     result = run("flake8", "--select", "BN", "-", stdin=b"")
     assert (result.returncode, result.stderr) == (0, "")
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        ("binary.py", bytes(range(256)), "could not parse: the file contains a NUL byte"),
+        ("syntax.py", b"import os\ndef main(:\n    pass\n", "could not parse: invalid syntax"),
+    ],
+)
+def test_a_file_python_cannot_read_is_reported_whatever_it_mentions(tmp_path, name, data, message):
+    # Neither file mentions TensorFlow, so the screen would pass them over; flake8 reports both (E999).
+    (tmp_path / name).write_bytes(data)
+    (tmp_path / "clean.py").write_text("import os\n")
+    result = run("bnlint", "check", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stdout.splitlines()[:-1] == [result.stdout.split(": BN900 ")[0] + f": BN900 {message}"]
+    assert result.stdout.startswith(str(tmp_path / name))

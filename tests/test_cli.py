@@ -143,8 +143,10 @@ def test_a_directory_without_python_files_is_clean_with_a_warning(tmp_path):
     (tmp_path / "data" / "README").write_text("nothing to see\n")
     result = run("bnlint", "check", str(tmp_path))
     assert (result.returncode, result.stdout, result.stderr) == (0, "All checks passed!\n", NO_FILES)
+    # A file named on the command line is checked, whatever its name: this one is no Python, as flake8 would say.
     machine = run("bnlint", "check", "--format", "json", str(tmp_path / "data" / "README"), str(tmp_path / "data"))
-    assert (machine.returncode, machine.stderr) == (0, "")  # a file named on the command line is checked
+    assert (machine.returncode, machine.stderr) == (2, "")
+    assert [item["code"] for item in json.loads(machine.stdout)] == ["BN900"]
     assert run("bnlint", "check", "--format", "json", str(tmp_path / "data")).stderr == NO_FILES
 
 
