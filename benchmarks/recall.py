@@ -34,6 +34,7 @@ HERE = Path(__file__).resolve().parent
 MANIFEST = HERE / "recall" / "manifest.toml"
 DEFAULT_MIRRORS = Path("/work/.mirror")
 VERSIONS = ("buggy", "fixed")
+CLEAN = "clean"  # the version of a `[[clean]]` entry: correct code, every finding on it a false alarm
 
 
 @dataclass(frozen=True)
@@ -57,12 +58,16 @@ class Case:
     bug: str
     expect: tuple[Expectation, ...]
 
+    clean: str = ""  # for a `[[clean]]` entry, the commit of its correct code (it has no buggy version)
+
     def commit(self, version: str) -> str:
-        return self.buggy if version == "buggy" else self.fix
+        return {"buggy": self.buggy, "fixed": self.fix, CLEAN: self.clean}[version]
 
     @property
     def versions(self) -> tuple[str, ...]:
         """A bug confirmed by a maintainer and never fixed has no fixed version to check."""
+        if self.clean:
+            return (CLEAN,)
         return VERSIONS if self.fix and self.fix != self.buggy else ("buggy",)
 
 
@@ -97,7 +102,24 @@ def load(manifest: Path = MANIFEST) -> list[Case]:
             expect=tuple(Expectation(**expect) for expect in case.get("expect", ())),
         )
         for case in data["case"]
-    ]
+    ] + [_clean_case(entry) for entry in data.get("clean", ())]
+
+
+def _clean_case(entry: dict) -> Case:
+    """A `[[clean]]` entry (repository, commit, files, why): correct code whose every finding is a false alarm."""
+    repository, commit = entry["repository"], entry["commit"]
+    return Case(
+        id=f"clean-{repository.replace('/', '-')}-{commit[:7]}",
+        repository=repository,
+        evidence="clean code",
+        buggy="",
+        fix="",
+        url=f"https://github.com/{repository}/tree/{commit}",
+        files=tuple(entry["files"]),
+        bug=entry["why"],
+        expect=(),
+        clean=commit,
+    )
 
 
 def git_dir(mirrors: Path, repository: str) -> Path:
@@ -186,26 +208,43 @@ def run_case(case: Case, mirrors: Path, source: Path | None = None) -> list[Outc
     return outcomes
 
 
-def table(outcomes: list[Outcome]) -> list[tuple[str, int, int, int, int, int]]:
-    """Per rule: bugs, found, missed, false alarms on the buggy versions, false alarms on the fixed versions."""
+@dataclass(frozen=True)
+class Row:
+    code: str  # a rule, or "all"
+    bugs: int
+    found: int
+    alarms: tuple[int, ...]  # false alarms on each version of `versions(outcomes)`, in that order
+
+    @property
+    def missed(self) -> int:
+        return self.bugs - self.found
+
+
+def versions(outcomes: list[Outcome]) -> tuple[str, ...]:
+    """The versions the outcomes check, in the order the table shows them."""
+    present = {outcome.version for outcome in outcomes}
+    return tuple(version for version in (*VERSIONS, CLEAN) if version in present)
+
+
+def table(outcomes: list[Outcome]) -> list[Row]:
+    """Per rule, then for all: bugs, found, and false alarms on each version."""
+    shown = versions(outcomes)
     bugs: Counter[str] = Counter()
     found: Counter[str] = Counter()
-    alarms: dict[str, Counter[str]] = {version: Counter() for version in VERSIONS}
+    alarms: dict[str, Counter[str]] = {version: Counter() for version in shown}
     for outcome in outcomes:
-        for expect in outcome.found:
-            bugs[expect.code] += 1
-            found[expect.code] += 1
-        for expect in outcome.missed:
-            bugs[expect.code] += 1
-        for diagnostic in outcome.false_alarms:
-            alarms[outcome.version][diagnostic["code"]] += 1
-    codes = sorted(set(bugs) | set(alarms["buggy"]) | set(alarms["fixed"]))
-    rows = [
-        (code, bugs[code], found[code], bugs[code] - found[code], alarms["buggy"][code], alarms["fixed"][code])
-        for code in codes
-    ]
-    total = tuple(sum(row[index] for row in rows) for index in range(1, 6))
-    return [*rows, ("all", *total)]
+        bugs.update(expect.code for expect in [*outcome.found, *outcome.missed])
+        found.update(expect.code for expect in outcome.found)
+        alarms[outcome.version].update(diagnostic["code"] for diagnostic in outcome.false_alarms)
+    codes = sorted(set(bugs).union(*alarms.values()))
+    rows = [Row(code, bugs[code], found[code], tuple(alarms[version][code] for version in shown)) for code in codes]
+    total = Row(
+        "all",
+        sum(row.bugs for row in rows),
+        sum(row.found for row in rows),
+        tuple(sum(row.alarms[index] for row in rows) for index in range(len(shown))),
+    )
+    return [*rows, total]
 
 
 def _ratio(part: int, whole: int) -> str:
@@ -214,17 +253,25 @@ def _ratio(part: int, whole: int) -> str:
 
 def markdown(outcomes: list[Outcome], cases: list[Case]) -> str:
     repositories = len({case.repository for case in cases})
+    bugged = [case for case in cases if not case.clean]
+    clean = len(cases) - len(bugged)
+    summary = f"{len(bugged)} cases from {repositories} repositories; each bug is a finding the buggy version must get."
+    if clean:
+        summary += f" {clean} more entries are clean code, where every finding is a false alarm."
+    headers = "".join(f" false alarms ({version} versions) |" for version in versions(outcomes))
+    if CLEAN in versions(outcomes):
+        headers = headers.replace("(clean versions)", "(clean code)")
     lines = [
-        f"{len(cases)} cases from {repositories} repositories; each bug is a finding the buggy version must get.",
+        summary,
         "",
-        "| rule | bugs | found | missed | recall | false alarms (buggy versions) | false alarms (fixed versions) |"
-        " precision |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        f"| rule | bugs | found | missed | recall |{headers} precision |",
+        "|---|---:|---:|---:|---:|" + "---:|" * len(versions(outcomes)) + "---:|",
     ]
-    for code, bugs, found, missed, buggy_alarms, fixed_alarms in table(outcomes):
-        precision = _ratio(found, found + buggy_alarms + fixed_alarms)
+    for row in table(outcomes):
+        alarms = "".join(f" {count} |" for count in row.alarms)
+        precision = _ratio(row.found, row.found + sum(row.alarms))
         lines.append(
-            f"| {code} | {bugs} | {found} | {missed} | {_ratio(found, bugs)} | {buggy_alarms} | {fixed_alarms} |"
+            f"| {row.code} | {row.bugs} | {row.found} | {row.missed} | {_ratio(row.found, row.bugs)} |{alarms}"
             f" {precision} |"
         )
     return "\n".join(lines)

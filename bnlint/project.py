@@ -71,7 +71,8 @@ class _AcrossTexts:
     added_roots: dict[Path, tuple[Path, ...]] = field(default_factory=dict)  # folders each module adds to sys.path
     imports: dict[Path, list[Path]] = field(default_factory=dict)  # each module's directly imported project modules
     program_importers: dict[Path, dict[Path, list[Path]]] = field(default_factory=dict)  # per program root
-    program_roots: dict[Path, Path] = field(default_factory=dict)  # the program root of each import root
+    program_roots: dict[tuple[Path, Path], Path] = field(default_factory=dict)  # per import root and top package
+    program_files: dict[Path, tuple[Path, ...] | None] = field(default_factory=dict)  # None: too many to be one
 
 
 @dataclass
@@ -340,13 +341,26 @@ class Project:
 
     def _program_root(self, path: Path) -> Path:
         importer = self.module_id(path)
+        top = importer.root / importer.name.split(".")[0]
         if importer.root.name in _INSTALLED:
-            return importer.root / importer.name.split(".")[0]
+            return top
         program_roots = self._across_texts.program_roots
-        if importer.root not in program_roots:
+        if (importer.root, top) not in program_roots:
             beside = importer.root.parent != importer.root and self._imported_from_beside(importer.root)
-            program_roots[importer.root] = importer.root.parent if beside else importer.root
-        return program_roots[importer.root]
+            program = importer.root.parent if beside else importer.root
+            # A repository that is a package itself (an `__init__.py` at its top) is imported from the folder that
+            # holds it, among whatever else is there (~/src, /tmp): when that is too big to be one program, the
+            # program is the package.
+            if self._program_files(program) is None and top.is_dir():
+                program = top
+            program_roots[(importer.root, top)] = program
+        return program_roots[(importer.root, top)]
+
+    def _program_files(self, root: Path) -> tuple[Path, ...] | None:
+        files = self._across_texts.program_files
+        if root not in files:
+            files[root] = _python_files(root)
+        return files[root]
 
     def _imported_from_beside(self, root: Path) -> bool:
         """Whether a script in the folder above imports from `root` (`training.py` beside `labelreg/`): then both
@@ -363,7 +377,7 @@ class Project:
         program_importers = self._across_texts.program_importers
         if root not in program_importers:
             index: dict[Path, list[Path]] = {}
-            for module in _python_files(root):
+            for module in self._program_files(root) or ():
                 for imported in dict.fromkeys(self._direct_imports(module)):
                     index.setdefault(imported, []).append(module)
             program_importers[root] = index
@@ -422,9 +436,9 @@ class Project:
                     yield path
 
 
-def _python_files(root: Path) -> tuple[Path, ...]:
+def _python_files(root: Path) -> tuple[Path, ...] | None:
     """The `*.py` files under a folder, sorted, as `bnlint check` walks it (links, virtual environments and the
-    default exclusions skipped); none when there are more than PROGRAM_FILES."""
+    default exclusions skipped); None when there are more than PROGRAM_FILES."""
     found: list[Path] = []
     for directory, subdirectories, files in os.walk(root):
         subdirectories[:] = sorted(
@@ -436,7 +450,7 @@ def _python_files(root: Path) -> tuple[Path, ...]:
         )
         found += (Path(directory, name) for name in sorted(files) if name.endswith(".py"))
         if len(found) > PROGRAM_FILES:
-            return ()
+            return None
     return tuple(found)
 
 
