@@ -30,7 +30,7 @@ from bnlint.analysis import catalogue
 from bnlint.analysis.arguments import ArgumentRef, call_arguments, find_argument
 from bnlint.analysis.calls import UserCall
 from bnlint.analysis.resolver import literal_value
-from bnlint.analysis.syntax import BindingKind, CallSite, ClassInfo, FunctionInfo, ParamKind, Scope
+from bnlint.analysis.syntax import BindingKind, CallSite, ClassInfo, FunctionInfo, ParamKind, Scope, dotted_name
 from bnlint.analysis.values import (
     CallResult,
     ClassRef,
@@ -349,7 +349,7 @@ class KerasObjects:
 class StepKind(enum.Enum):
     TAPE = "a GradientTape step"
     TRAIN_STEP = "train_step"
-    LOSS = "a loss minimize() differentiates"
+    LOSS = "a minimize() loss function"
     STATELESS = "a JAX gradient function"
 
 
@@ -359,9 +359,9 @@ class GradientStep:
 
     kind: StepKind
     node: cst.CSTNode  # where it starts: the `with` item, the `def train_step`, the minimize() / jax.grad call
-    # The objects whose trainable variables it differentiates (`model` of `model.trainable_variables`); None where
-    # the source does not name them.
-    trained: frozenset[Value] | None
+    # The objects whose trainable variables it differentiates, as the code names them (`model` of
+    # `model.trainable_variables`, `self.generator`); None where the source does not name them.
+    trained: frozenset[str] | None
     lexical: bool = True  # the call is written inside it, not in a function it calls
 
 
@@ -380,18 +380,19 @@ class GradientSteps:
         entered = self.entered.get(function) if function is not None else None
         return replace(entered, lexical=False) if entered is not None else None
 
-    def trains(self, step: GradientStep, site: CallSite, value: Value) -> bool:
-        """Whether the step differentiates the variables of the object a call runs: named in the step's sources,
-        or reached through an attribute of one (`self.backbone` where `self.trainable_variables` is differentiated);
-        every object where the step does not name what it differentiates."""
-        if step.trained is None or value in step.trained:
+    def trains(self, step: GradientStep, site: CallSite, receiver: cst.BaseExpression) -> bool:
+        """Whether the step differentiates the variables of the object a call runs (`receiver`): named in the
+        step's sources (`model` of `model.trainable_variables`), or an attribute of one (`self.backbone` where
+        `self.trainable_variables` is differentiated). Objects are told apart by the names the code gives them
+        (a teacher and a student made by one factory are one value to the resolver, two names to the code); an
+        object reached through a parameter, or where the step does not name its sources, counts as trained."""
+        name = dotted_name(receiver)
+        if step.trained is None or name is None:
             return True
-        func = site.node.func.value if isinstance(site.node.func, cst.Attribute) else site.node.func
-        while isinstance(func, cst.Attribute):
-            func = func.value
-            if self._resolver.resolve(func, site.scope, site.order) in step.trained:
-                return True
-        return False
+        if any(name == trained or name.startswith(trained + ".") for trained in step.trained):
+            return True
+        root = self._resolver.resolve(cst.Name(name.partition(".")[0]), site.scope, site.order)
+        return isinstance(root, Parameter)
 
     def _own_step(self, site: CallSite) -> GradientStep | None:
         for frame in reversed(site.context.withs):
@@ -523,20 +524,20 @@ class GradientSteps:
             value = value.owner
         return isinstance(value, CallResult) and value.api.startswith(catalogue.KERAS_OPTIMIZER_PREFIX)
 
-    def _trained_by_tape(self, tape: cst.Call) -> frozenset[Value] | None:
+    def _trained_by_tape(self, tape: cst.Call) -> frozenset[str] | None:
         return self._trained_by([site for site, made_by in self._gradient_calls.items() if made_by is tape])
 
-    def _trained_by(self, sites: list[CallSite]) -> frozenset[Value] | None:
+    def _trained_by(self, sites: list[CallSite]) -> frozenset[str] | None:
         """What `tape.gradient(loss, sources)` calls differentiate, where each names its sources."""
         sources = [find_argument(call_arguments(site), "sources", 1) for site in sites]
         if not sources or not all(isinstance(source, ArgumentRef) for source in sources):
             return None
         return self._trained([(source.value, source.scope, source.order) for source in sources])
 
-    def _trained(self, roots: list[_Source]) -> frozenset[Value] | None:
-        """The objects whose `.trainable_variables` the expressions name (following names within their function);
-        None where they name none."""
-        found: set[Value] = set()
+    def _trained(self, roots: list[_Source]) -> frozenset[str] | None:
+        """The objects whose `.trainable_variables` the expressions name (`model`, `self.generator`), following
+        names within their function; None where they name none."""
+        found: set[str] = set()
         seen: set[cst.CSTNode] = set()
         work = list(roots)
         while work and len(seen) < _MAX_EXPRESSIONS:
@@ -546,20 +547,14 @@ class GradientSteps:
             seen.add(node)
             parts = self._facts.expression_parts.of(node)
             for chain in parts.chains:
-                *owner_chain, last = chain.split(".")
-                if last in catalogue.TRAINABLE_VARIABLE_ATTRIBUTES and owner_chain:
-                    found.add(self._dotted_value(owner_chain, scope, order))
+                owner, _, last = chain.rpartition(".")
+                if last in catalogue.TRAINABLE_VARIABLE_ATTRIBUTES and owner:
+                    found.add(owner)
             for name in parts.bare_names:
                 for binding in self._resolver.lookup(name, scope, order):
                     if binding.kind is BindingKind.ASSIGN and binding.value is not None and binding.scope is scope:
                         work.append((binding.value, binding.scope, binding.order))
         return frozenset(found) if found else None
-
-    def _dotted_value(self, names: list[str], scope: Scope, order: int) -> Value:
-        value = self._resolver.resolve(cst.Name(names[0]), scope, order)
-        for attr in names[1:]:
-            value = self._resolver.attribute(value, attr)
-        return value
 
     # -- steps that are functions ----------------------------------------------------------------------------
 
@@ -592,7 +587,7 @@ class GradientSteps:
                     roots[function] = GradientStep(StepKind.LOSS, site.node, trained)
         return roots
 
-    def _trained_in(self, function: FunctionInfo) -> frozenset[Value] | None:
+    def _trained_in(self, function: FunctionInfo) -> frozenset[str] | None:
         """What a train_step differentiates: the sources of its tapes' gradients."""
         return self._trained_by([site for site in self._gradient_calls if self._facts.enclosing.get(site) is function])
 

@@ -187,6 +187,7 @@ class TrainStepWithoutTraining(Rule):
 @dataclass(frozen=True)
 class _Target:
     value: Value  # the model or layer object
+    receiver: cst.BaseExpression  # how the call names it: `model`, `self.model`, `self`
     stateless: bool  # `model.stateless_call(...)`: `training` is keyword-only
 
 
@@ -195,10 +196,10 @@ def _model_call(facts: ModuleFacts, site: CallSite) -> _Target | None:
     func = site.node.func
     if isinstance(func, cst.Attribute) and func.attr.value == catalogue.STATELESS_CALL:
         value = facts.resolver.resolve(func.value, site.scope, site.order)
-        return _Target(value, stateless=True) if facts.keras.is_keras_object(value) else None
+        return _Target(value, func.value, stateless=True) if facts.keras.is_keras_object(value) else None
     value = facts.calls.callee.get(site)
     if isinstance(value, (CallResult, Instance, Parameter)) and facts.keras.is_keras_object(value):
-        return _Target(value, stateless=False)
+        return _Target(value, func, stateless=False)
     return None
 
 
@@ -213,7 +214,7 @@ def _finding(
     problem = _problem(facts, site, target, step, flag)
     if problem is None:
         return None
-    if facts.keras.frozen(target.value) or not facts.gradient_steps.trains(step, site, target.value):
+    if facts.keras.frozen(target.value) or not facts.gradient_steps.trains(step, site, target.receiver):
         return None
     if facts.keras.holds_batch_norm(target.value) is not True:
         return None
