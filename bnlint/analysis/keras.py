@@ -266,7 +266,8 @@ class KerasObjects:
     def _name_sources(self, name: str, scope: Scope, order: int) -> list[_Source]:
         sources: list[_Source] = []
         for binding in self._resolver.lookup(name, scope, order):
-            sources += [(value, binding.scope, order) for value in self._facts.result_uses.collected(name, binding.scope)]
+            collected = self._facts.result_uses.collected(name, binding.scope)
+            sources += [(value, binding.scope, order) for value in collected]
             if binding.kind is BindingKind.ASSIGN and binding.value is not None:
                 sources.append((binding.value, binding.scope, binding.order))
             elif binding.kind is BindingKind.PARAM and binding.function is not None:
