@@ -415,3 +415,10 @@ JAX_GRADIENTS = frozenset({"jax.grad", "jax.value_and_grad"})
 STATELESS_CALL = "stateless_call"
 # What `tape.gradient(loss, <sources>)` names to differentiate a model's variables: `model.trainable_variables`.
 TRAINABLE_VARIABLE_ATTRIBUTES = frozenset({"trainable_variables", "trainable_weights"})
+# Words in a function's name that say it evaluates (`eval_step`, `validate`, `predict_fn`, `run_inference`), and the
+# Keras methods `evaluate()` and `predict()` run for each batch.
+EVALUATION_NAME_WORDS = frozenset(
+    {"eval", "evaluate", "evaluation", "val", "valid", "validate", "validation", "test", "testing", "predict",
+     "prediction", "infer", "inference"}
+)
+KERAS_EVALUATION_STEPS = frozenset({"test_step", "predict_step"})

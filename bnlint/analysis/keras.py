@@ -19,6 +19,7 @@ validation step, a saliency map, an adversarial example) is no gradient step.
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import cached_property
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from bnlint.analysis import catalogue
-from bnlint.analysis.arguments import ArgumentRef, call_arguments, find_argument
+from bnlint.analysis.arguments import ArgumentRef, Found, call_arguments, find_argument
 from bnlint.analysis.calls import UserCall
 from bnlint.analysis.resolver import literal_value
 from bnlint.analysis.syntax import BindingKind, CallSite, ClassInfo, FunctionInfo, ParamKind, Scope, dotted_name
@@ -90,6 +91,15 @@ def _made_of_arguments(name: str) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class ModelCall:
+    """A call that runs a Keras model or layer: `model(x)`, `self(x)`, `model.stateless_call(...)`."""
+
+    value: Value  # the object
+    receiver: cst.BaseExpression  # how the call names it: `model`, `self.model`, `self`
+    stateless: bool  # `stateless_call`: `training` is keyword-only
+
+
 class KerasObjects:
     """Which objects hold batch norm, as one module sees them; each answer is computed once in the module that
     makes the object."""
@@ -132,6 +142,22 @@ class KerasObjects:
         if isinstance(value, Instance):
             return self.is_keras_class(value.cls)
         return isinstance(value, Parameter)
+
+    def model_call(self, site: CallSite) -> ModelCall | None:
+        """The Keras object a call runs, if it runs one."""
+        func = site.node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == catalogue.STATELESS_CALL:
+            value = self._resolver.resolve(func.value, site.scope, site.order)
+            return ModelCall(value, func.value, stateless=True) if self.is_keras_object(value) else None
+        value = self._facts.calls.callee.get(site)
+        if isinstance(value, (CallResult, Instance, Parameter)) and self.is_keras_object(value):
+            return ModelCall(value, func, stateless=False)
+        return None
+
+    def training_argument(self, site: CallSite, call: ModelCall) -> Found:
+        """The call's `training` argument (by keyword, or where the object's call takes it by position)."""
+        position = None if call.stateless else self.training_position(call.value)
+        return find_argument(call_arguments(site), "training", position)
 
     def frozen(self, value: Value) -> bool:
         """Whether the program sets `<object>.trainable = False` on the object (in this module or the one that makes
@@ -380,6 +406,17 @@ class GradientSteps:
         function = self._facts.enclosing.get(site)
         entered = self.entered.get(function) if function is not None else None
         return replace(entered, lexical=False) if entered is not None else None
+
+    def evaluation_pass(self, site: CallSite) -> FunctionInfo | None:
+        """The function a call runs in when that function evaluates: no gradient step, and named so (`evaluate`,
+        `val_step`, `predict_fn`, `run_inference`) or a `test_step` / `predict_step` override of a Keras model."""
+        function = self._facts.enclosing.get(site)
+        if function is None or self.step_of(site) is not None:
+            return None
+        if function.cls is not None and function.name in catalogue.KERAS_EVALUATION_STEPS:
+            return function if self._facts.keras.is_keras_class(function.cls) else None
+        words = re.findall(r"[a-z]+", re.sub(r"([a-z])([A-Z])", r"\1_\2", function.name).lower())
+        return function if catalogue.EVALUATION_NAME_WORDS.intersection(words) else None
 
     def trains(self, step: GradientStep, site: CallSite, receiver: cst.BaseExpression) -> bool:
         """Whether the step differentiates the variables of the object a call runs (`receiver`): named in the

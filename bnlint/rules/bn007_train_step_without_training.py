@@ -1,18 +1,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-
 import libcst as cst
 
 from bnlint.analysis import catalogue
-from bnlint.analysis.arguments import ArgumentRef, call_arguments, find_argument
+from bnlint.analysis.arguments import ArgumentRef
 from bnlint.analysis.facts import ModuleFacts
-from bnlint.analysis.keras import GradientStep, StepKind
+from bnlint.analysis.keras import GradientStep, ModelCall, StepKind
 from bnlint.analysis.syntax import CallSite
-from bnlint.analysis.values import CallResult, Instance, Literal, Parameter, Value
+from bnlint.analysis.values import CallResult, Literal, Parameter
 from bnlint.rules import edits
-from bnlint.rules.base import Finding, Fix, Rule
+from bnlint.rules.base import Finding, Fix, Rule, shown
 
 _HELP = (
     "Without training=True its batch norm normalizes with the moving statistics, in Keras 2 and Keras 3 alike: the"
@@ -22,8 +20,6 @@ _HELP = (
 _STATELESS_HELP = (
     " With stateless_call, also keep the non-trainable variables it returns: they hold the updated statistics."
 )
-# A call shown in a message: the source when short, else the callee with `(...)`.
-_SHOWN = 40
 
 
 class TrainStepWithoutTraining(Rule):
@@ -173,8 +169,8 @@ class TrainStepWithoutTraining(Rule):
     @classmethod
     def check(cls, facts: ModuleFacts) -> Iterator[Finding]:
         for site in facts.syntax.calls:
-            target = _model_call(facts, site)
-            if target is None:
+            target = facts.keras.model_call(site)
+            if target is None or facts.in_test_code(site):
                 continue
             step = facts.gradient_steps.step_of(site)
             if step is None:
@@ -184,30 +180,10 @@ class TrainStepWithoutTraining(Rule):
                 yield finding
 
 
-@dataclass(frozen=True)
-class _Target:
-    value: Value  # the model or layer object
-    receiver: cst.BaseExpression  # how the call names it: `model`, `self.model`, `self`
-    stateless: bool  # `model.stateless_call(...)`: `training` is keyword-only
-
-
-def _model_call(facts: ModuleFacts, site: CallSite) -> _Target | None:
-    """The Keras object a call runs: `model(x)`, `self(x)`, `model.stateless_call(...)`."""
-    func = site.node.func
-    if isinstance(func, cst.Attribute) and func.attr.value == catalogue.STATELESS_CALL:
-        value = facts.resolver.resolve(func.value, site.scope, site.order)
-        return _Target(value, func.value, stateless=True) if facts.keras.is_keras_object(value) else None
-    value = facts.calls.callee.get(site)
-    if isinstance(value, (CallResult, Instance, Parameter)) and facts.keras.is_keras_object(value):
-        return _Target(value, func, stateless=False)
-    return None
-
-
 def _finding(
-    rule: type[Rule], facts: ModuleFacts, site: CallSite, target: _Target, step: GradientStep
+    rule: type[Rule], facts: ModuleFacts, site: CallSite, target: ModelCall, step: GradientStep
 ) -> Finding | None:
-    position = None if target.stateless else facts.keras.training_position(target.value)
-    found = find_argument(call_arguments(site), "training", position)
+    found = facts.keras.training_argument(site, target)
     if found is not None and not isinstance(found, ArgumentRef):
         return None  # `**kwargs` may pass it
     flag = facts.resolver.flag(found.value, found.scope, found.order) if found is not None else None
@@ -222,12 +198,12 @@ def _finding(
     if found is None and step.lexical and step.kind is StepKind.TAPE and not _passes_star(site.node):
         fix = Fix("pass training=True", site.node, edits.add_keyword("training", "True"))
     help = _HELP + (_STATELESS_HELP if target.stateless else "")
-    message = f"{_shown(site.node)} is called in {step.kind.value} {problem}"
+    message = f"{shown(site.node)} is called in {step.kind.value} {problem}"
     return rule.finding(site.node, site, message, fix=fix, help=help)
 
 
 def _problem(
-    facts: ModuleFacts, site: CallSite, target: _Target, step: GradientStep, flag: object
+    facts: ModuleFacts, site: CallSite, target: ModelCall, step: GradientStep, flag: object
 ) -> str | None:
     """What is wrong with the call's `training`, or None when it is True (or a value bnlint cannot read)."""
     if flag is None:
@@ -268,10 +244,3 @@ def _in_step(facts: ModuleFacts, site: CallSite) -> bool:
 
 def _passes_star(call: cst.Call) -> bool:
     return any(arg.star for arg in call.args)
-
-
-def _shown(call: cst.Call) -> str:
-    code = cst.Module([]).code_for_node(call)
-    if len(code) <= _SHOWN and "\n" not in code:
-        return code
-    return cst.Module([]).code_for_node(call.func) + "(...)"
