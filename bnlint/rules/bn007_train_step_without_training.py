@@ -61,6 +61,7 @@ class TrainStepWithoutTraining(Rule):
       `tape.gradient(loss, other.trainable_variables)` names what it trains.
     - A frozen backbone on purpose: `base.trainable = False` on that object makes Keras run its batch norm in
       inference mode whatever the call says, as the transfer-learning guide does with `base(x, training=False)`.
+    - Unit tests (`TestCase` classes, pytest test functions), which may run a model in either mode on purpose.
 
     ## Known problems
     A model loaded from a file (`load_model`), from TensorFlow Hub or another library is not known to hold batch
