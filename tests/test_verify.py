@@ -379,10 +379,12 @@ def test_a_tf2_step_that_runs_batch_norm_in_inference_mode_is_found(tmp_path):
     script = tmp_path / "step.py"
     script.write_text(source)
     status, report = _verify(script)
-    (finding,) = report["runtime_findings"]
-    assert (finding["line"], finding["code"]) == (8, "BN102")
-    assert "inference mode in the training step" in finding["message"]
-    assert status == 1
+    # BN007 says it from the source; the run measures it (BN102), so no runtime-only finding is left.
+    (finding,) = report["findings"]
+    assert (finding["line"], finding["code"], finding["verdict"]) == (8, "BN007", "confirmed")
+    assert finding["measurement"]["code"] == "BN102"
+    assert "inference mode in the training step" in finding["measurement"]["message"]
+    assert report["runtime_findings"] == [] and status == 1
     script.write_text(source.replace("model(x) - y", "model(x, training=True) - y"))
     status, report = _verify(script)
     assert report["runtime_findings"] == [] and status == 0

@@ -339,3 +339,86 @@ FRAMEWORK_PACKAGES = frozenset({"tensorflow", "keras", "tf_keras", "tf_slim", "h
 
 def is_framework(imported: str) -> bool:
     return imported.lstrip(".").split(".")[0] in FRAMEWORK_PACKAGES and not imported.startswith(".")
+
+
+# -- Keras models and layers as objects (bnlint.analysis.keras) -------------------------------------------------
+
+# Containers whose layers are their constructor's arguments (`Sequential([...])`) and, for Sequential, what
+# `.add(layer)` appends; a functional `Model(inputs, outputs)` runs the graph its outputs were built by.
+KERAS_SEQUENTIAL = frozenset({"keras.Sequential", "keras.models.Sequential"})
+KERAS_FUNCTIONAL = frozenset({"keras.Model", "keras.models.Model"})
+# Layers that run the layer they are given (`TimeDistributed(BatchNormalization())`).
+KERAS_LAYER_WRAPPERS = frozenset(
+    {"keras.layers.TimeDistributed", "keras.layers.Bidirectional", "keras.layers.Wrapper"}
+)
+# Calls that load a model bnlint cannot see into.
+KERAS_LOADERS = frozenset({"keras.models.load_model", "keras.saving.load_model", "keras.models.clone_model"})
+
+
+def _applications(modules: dict[str, tuple[str, ...]]) -> frozenset[str]:
+    """Each application by both spellings: `keras.applications.ResNet50`, `keras.applications.resnet.ResNet50`."""
+    return frozenset(
+        name
+        for module, classes in modules.items()
+        for cls in classes
+        for name in (f"keras.applications.{cls}", f"keras.applications.{module}.{cls}")
+    )
+
+
+# keras.applications backbones, by whether their architecture holds batch norm (checked against the sources of
+# keras 3 and tf-keras 2: ConvNeXt normalizes with LayerNormalization, VGG does not normalize).
+KERAS_APPLICATIONS_WITH_BATCH_NORM = _applications(
+    {
+        "resnet50": ("ResNet50",),
+        "resnet": ("ResNet50", "ResNet101", "ResNet152"),
+        "resnet_v2": ("ResNet50V2", "ResNet101V2", "ResNet152V2"),
+        "resnet_rs": tuple(f"ResNetRS{depth}" for depth in (50, 101, 152, 200, 270, 350, 420)),
+        "mobilenet": ("MobileNet",),
+        "mobilenet_v2": ("MobileNetV2",),
+        "mobilenet_v3": ("MobileNetV3Small", "MobileNetV3Large"),
+        "efficientnet": tuple(f"EfficientNetB{index}" for index in range(8)),
+        "efficientnet_v2": (*(f"EfficientNetV2B{index}" for index in range(4)), "EfficientNetV2S", "EfficientNetV2M",
+                            "EfficientNetV2L"),
+        "densenet": ("DenseNet121", "DenseNet169", "DenseNet201"),
+        "inception_v3": ("InceptionV3",),
+        "inception_resnet_v2": ("InceptionResNetV2",),
+        "xception": ("Xception",),
+        "nasnet": ("NASNetMobile", "NASNetLarge"),
+        "regnet": tuple(f"RegNet{kind}{size}" for kind in "XY" for size in
+                        ("002", "004", "006", "008", "016", "032", "040", "064", "080", "120", "160", "320")),
+    }
+)
+KERAS_APPLICATIONS_WITHOUT_BATCH_NORM = _applications(
+    {
+        "vgg16": ("VGG16",),
+        "vgg19": ("VGG19",),
+        "convnext": ("ConvNeXtTiny", "ConvNeXtSmall", "ConvNeXtBase", "ConvNeXtLarge", "ConvNeXtXLarge"),
+    }
+)
+# The classes a Keras model or layer of the project derives from (as `keras.` names): calling one runs its `call`.
+KERAS_BASE_PREFIX = "keras."
+
+# -- gradient steps (bnlint.analysis.keras) -----------------------------------------------------------------------
+
+GRADIENT_TAPE = frozenset({"tensorflow.GradientTape", "tensorflow.autodiff.GradientTape"})
+# Optimizer methods that apply gradients (by name: a Keras optimizer is often reached through `self.optimizer`).
+APPLY_GRADIENTS = "apply_gradients"
+MINIMIZE = "minimize"
+# Keras 3's `optimizer.apply(grads, variables)`: only on an object known to be a Keras optimizer (`apply` is common).
+KERAS_OPTIMIZER_PREFIX = "keras.optimizers."
+KERAS_APPLY = "apply"
+# The method `fit()` runs for each batch: overriding it makes its body a gradient step.
+TRAIN_STEP = "train_step"
+# JAX transformations whose function argument computes a loss to differentiate (Keras 3 stateless training).
+JAX_GRADIENTS = frozenset({"jax.grad", "jax.value_and_grad"})
+# A Keras 3 model's functional call: `model.stateless_call(trainable, non_trainable, x, training=True)`.
+STATELESS_CALL = "stateless_call"
+# What `tape.gradient(loss, <sources>)` names to differentiate a model's variables: `model.trainable_variables`.
+TRAINABLE_VARIABLE_ATTRIBUTES = frozenset({"trainable_variables", "trainable_weights"})
+# Words in a function's name that say it evaluates (`eval_step`, `validate`, `predict_fn`, `run_inference`), and the
+# Keras methods `evaluate()` and `predict()` run for each batch.
+EVALUATION_NAME_WORDS = frozenset(
+    {"eval", "evaluate", "evaluation", "val", "valid", "validate", "validation", "test", "testing", "predict",
+     "prediction", "infer", "inference"}
+)
+KERAS_EVALUATION_STEPS = frozenset({"test_step", "predict_step"})

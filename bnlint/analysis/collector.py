@@ -13,6 +13,7 @@ from bnlint.analysis.syntax import (
     ConditionKind,
     Context,
     FunctionInfo,
+    AttributeStore,
     ItemAssignment,
     ModuleSyntax,
     ParamInfo,
@@ -154,7 +155,9 @@ class _Collector(cst.CSTVisitor):
     def _bind_attribute(
         self, target: cst.Attribute, value: cst.BaseExpression | None, node: cst.CSTNode, unpacked: bool = False
     ) -> None:
-        """Record `self.<attr> = value` inside a method as an attribute of the class."""
+        """Record `self.<attr> = value` inside a method as an attribute of the class; every store into an attribute
+        (`base.trainable = False`) as an AttributeStore."""
+        self.syntax.attribute_stores.append(AttributeStore(target, value, self._scope, self._order))
         function = self._function()
         if function is None or function.cls is None or function.is_staticmethod or not function.params:
             return

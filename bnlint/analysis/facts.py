@@ -17,6 +17,7 @@ from bnlint.analysis.contexts import Contexts, Frame, FrameKind
 from bnlint.analysis.dataflow import ExpressionParts, ResultUses
 from bnlint.analysis.evaluation import Evaluation
 from bnlint.analysis.fixpoint import FixpointCache
+from bnlint.analysis.keras import GradientSteps, KerasObjects
 from bnlint.analysis.flow import Flows, Reach, guards_at
 from bnlint.analysis.modules import ModuleId
 from bnlint.analysis.resolver import Resolver
@@ -267,6 +268,17 @@ class ModuleFacts:
         for use in self.batch_norm_uses:
             uses[use.site] = uses.get(use.site, frozenset()) | use.kinds
         return uses
+
+    @cached_property
+    def keras(self) -> KerasObjects:
+        """Keras models and layers as objects: which hold batch norm (bnlint.analysis.keras)."""
+        return KerasObjects(self)
+
+    @cached_property
+    def gradient_steps(self) -> GradientSteps:
+        """The gradient steps (GradientTape, train_step, minimize() losses, JAX gradient functions) and the calls
+        they run (bnlint.analysis.keras)."""
+        return GradientSteps(self)
 
     @cached_property
     def train_ops(self) -> TrainOps:

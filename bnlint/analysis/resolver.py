@@ -363,6 +363,10 @@ class Resolver:
         """The framework classes among a class's ancestors (`tensorflow.test.TestCase`, `keras.layers.Layer`)."""
         return self._ancestry(cls)[1]
 
+    def project_classes(self, cls: ClassInfo) -> list[ClassInfo]:
+        """A class and its ancestors that are classes of the project."""
+        return self._ancestry(cls)[0]
+
     def _ancestry(self, cls: ClassInfo) -> tuple[list[ClassInfo], set[str]]:
         """A class and its ancestors of the project, and the framework classes among its ancestors."""
         classes: list[ClassInfo] = []

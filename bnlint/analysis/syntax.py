@@ -237,6 +237,16 @@ class ItemAssignment:
     order: int = 0
 
 
+@dataclass(frozen=True)
+class AttributeStore:
+    """`<object>.<attr> = value` anywhere (`base_model.trainable = False`, `self.backbone.trainable = False`)."""
+
+    target: cst.Attribute
+    value: cst.BaseExpression | None
+    scope: Scope
+    order: int
+
+
 @dataclass(eq=False)
 class ModuleSyntax:
     module: cst.Module
@@ -245,6 +255,7 @@ class ModuleSyntax:
     classes: list[ClassInfo] = field(default_factory=list)
     calls: list[CallSite] = field(default_factory=list)
     item_assignments: list[ItemAssignment] = field(default_factory=list)
+    attribute_stores: list[AttributeStore] = field(default_factory=list)
     # The values stored under a name used as a key (`{is_training: True}`, `feed[is_training] = False`): what a
     # feed dict gives a placeholder, by the placeholder's name.
     keyed_values: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)

@@ -79,6 +79,14 @@ class Rule:
         return "\n\n".join([*sections[:2], *examples, *sections[2:]]) + "\n"
 
 
+def shown(call: cst.Call, limit: int = 40) -> str:
+    """A call as a message names it: its source when short, else its callee with `(...)`."""
+    code = cst.Module([]).code_for_node(call)
+    if len(code) <= limit and "\n" not in code:
+        return code
+    return cst.Module([]).code_for_node(call.func) + "(...)"
+
+
 def _example(source: str) -> str:
     """An example as the documentation shows it: the test marker becomes a plain comment naming the codes. The
     message fragments it pins are for the tests: next to the code they would read as garbled messages."""
