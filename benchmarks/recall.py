@@ -252,12 +252,15 @@ def _ratio(part: int, whole: int) -> str:
 
 
 def markdown(outcomes: list[Outcome], cases: list[Case]) -> str:
-    repositories = len({case.repository for case in cases})
     bugged = [case for case in cases if not case.clean]
-    clean = len(cases) - len(bugged)
+    clean = [case for case in cases if case.clean]
+    repositories = len({case.repository for case in bugged})
     summary = f"{len(bugged)} cases from {repositories} repositories; each bug is a finding the buggy version must get."
     if clean:
-        summary += f" {clean} more entries are clean code, where every finding is a false alarm."
+        summary += (
+            f" {len(clean)} entries from {len({case.repository for case in clean})} repositories are clean code,"
+            " where every finding is a false alarm."
+        )
     headers = "".join(f" false alarms ({version} versions) |" for version in versions(outcomes))
     if CLEAN in versions(outcomes):
         headers = headers.replace("(clean versions)", "(clean code)")

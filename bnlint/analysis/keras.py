@@ -172,10 +172,10 @@ class KerasObjects:
         return any(owner.keras._sets_untrainable(value) for owner in modules.values())
 
     def training_position(self, value: Value) -> int | None:
-        """The position of `training` among a call's arguments (the inputs being 0): a Keras API's layers and models
-        take it second; a subclass where its `call` says; None where it is keyword-only or unknown."""
-        if isinstance(value, CallResult):
-            return 1
+        """The position of `training` among a call's arguments (the inputs being 0): where a subclass's own `call`
+        says; None where that `call` takes it by keyword only or not at all. Otherwise second, as Keras' own layers
+        and models take it, and as an object handed in (a parameter) most likely does: `generator(z, is_training)`
+        passes the mode."""
         if isinstance(value, Instance):
             owner = self._owner(value.cls.scope)
             method = owner.resolver.member_of_class(value.cls, "call", bound=True)
@@ -183,7 +183,8 @@ class KerasObjects:
                 param = method.function.param("training")
                 if param is not None and param.kind is ParamKind.POSITIONAL and param.index is not None:
                     return param.index - method.function.bound_offset
-        return None
+                return None
+        return 1
 
     # -- how each kind of object is answered -----------------------------------------------------------------
 
