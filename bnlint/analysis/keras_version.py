@@ -183,8 +183,9 @@ def _under(name: str, package: str) -> bool:
 
 def _only_in(names: Sequence[str], exact: frozenset[str], modules: frozenset[str], major: int) -> str | None:
     for name in names:
-        if name in exact or any(_under(name, module) for module in modules):
-            return f"uses {_display(name)}, which exists only in Keras {major}"
+        found = name if name in exact else next((module for module in modules if _under(name, module)), None)
+        if found is not None:
+            return f"uses {_display(found)}, which exists only in Keras {major}"
     return None
 
 
