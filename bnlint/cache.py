@@ -35,7 +35,8 @@ _CACHEDIR_TAG = (
 @dataclass(frozen=True)
 class Key:
     entry: str  # the entry's file name: which file, checked for which codes
-    digest: str  # what the result rests on: bnlint, the file's bytes, the modules it imports, the project roots
+    digest: str  # what the result rests on: bnlint, the file's bytes, the modules it imports, the project roots,
+    # the configured Keras version
 
 
 def _hash(*parts: str | bytes) -> str:
@@ -66,7 +67,8 @@ class Keys:
         self._project.provide(file, text)  # the text the analysis will use; its imports are read from it
         imports = "\0".join(sorted(self._module(module) for module in self._project.dependencies(file)))
         entry = _hash(str(file.absolute()), path, *codes)
-        return Key(entry, _hash(self._run, entry, data, imports))
+        keras = f"keras-version={self._project.keras.for_module(file)}"  # configured, so no text shows it
+        return Key(entry, _hash(self._run, entry, data, imports, keras))
 
     def _module(self, path: Path) -> str:
         """The module's path and the hash of its text, NUL-separated (no path holds a NUL)."""

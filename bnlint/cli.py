@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bnlint import __version__
+from bnlint.analysis.keras_version import KerasSetting
 from bnlint.cache import CACHE_DIR, Cache, Key, Keys
 from bnlint.config import KNOWN_CODES, ConfigError, Configurations, Options, Settings
 from bnlint.diagnostic import ERROR_CODES, INTERNAL_ERROR, UNREADABLE, Diagnostic, error
@@ -181,13 +182,14 @@ def _check(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         sys.stderr.write("bnlint: warning: no Python files found under the given paths\n")
     # One project for the run: every module is parsed once, however many checked files import it.
     roots = dict.fromkeys(root for item in settings.values() for root in item.project_roots)
-    project = Project(roots=list(roots))
+    keras = _keras_setting(settings, args)
+    project = Project(roots=list(roots), keras=keras)
     fixed = _Fixed()
     if args.fix or args.diff:
         fixed = _fix(args, files, settings, project)
         if args.diff:
             return _diff_status(fixed)
-        project = Project(roots=list(roots))  # the fixed files are new code: analyse them afresh
+        project = Project(roots=list(roots), keras=keras)  # the fixed files are new code: analyse them afresh
     # --add-noqa writes comments where the findings are: it takes them from a fresh analysis.
     cache = Cache(Path(args.cache_dir)) if not (args.no_cache or args.add_noqa) else None
     checked = _check_files(args, files, settings, project, cache)
@@ -225,6 +227,18 @@ def _command_line(args: argparse.Namespace) -> Options:
         exclude=_patterns(args.exclude) if args.exclude is not None else None,
         extend_exclude=_patterns(args.extend_exclude) if args.extend_exclude else (),
         project_roots=tuple(Path(root).absolute() for root in args.project_root),
+    )
+
+
+def _keras_setting(settings: dict[str, Settings], args: argparse.Namespace) -> KerasSetting:
+    """Each checked file's configured Keras version (its configuration's `keras-version`), by the name the engine
+    analyses it under."""
+    return KerasSetting(
+        by_file={
+            Path(_display(path, args)).absolute(): item.keras_version
+            for path, item in settings.items()
+            if item.keras_version is not None
+        }
     )
 
 

@@ -12,6 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from bnlint.analysis.keras_version import KERAS_VERSIONS
 from bnlint.diagnostic import ERROR_CODES
 from bnlint.discovery import DEFAULT_EXCLUDE
 from bnlint.rules import RULES_BY_CODE
@@ -25,7 +26,16 @@ else:  # pragma: no cover - Python 3.10
 PYPROJECT = "pyproject.toml"
 # What `select`, `ignore` and the like may name (or a prefix of): every rule's code and the error codes.
 KNOWN_CODES = (*RULES_BY_CODE, *ERROR_CODES)
-_KEYS = ("select", "ignore", "extend-select", "per-file-ignores", "exclude", "extend-exclude", "project-root")
+_KEYS = (
+    "select",
+    "ignore",
+    "extend-select",
+    "per-file-ignores",
+    "exclude",
+    "extend-exclude",
+    "project-root",
+    "keras-version",
+)
 
 
 class ConfigError(Exception):
@@ -41,6 +51,7 @@ class Options:
     exclude: tuple[str, ...] | None = None
     extend_exclude: tuple[str, ...] = ()
     project_roots: tuple[Path, ...] = ()
+    keras_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +63,7 @@ class Settings:
     per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
     exclude: tuple[str, ...] = DEFAULT_EXCLUDE
     project_roots: tuple[Path, ...] = ()
+    keras_version: int | None = None  # the Keras the checked code runs (2 or 3); None: decided from the code
 
     def selection_for(self, path: str) -> Selection:
         ignored = [codes for pattern, codes in self.per_file_ignores if self._matches(path, pattern)]
@@ -150,6 +162,7 @@ def _combine(config: Path | None, command_line: Options) -> Settings:
             *command_line.extend_exclude,
         ),
         project_roots=file.project_roots + command_line.project_roots,
+        keras_version=file.keras_version,
     )
 
 
@@ -194,6 +207,7 @@ def _options(table: Mapping[str, Any], where: str, base: Path) -> Options:
         exclude=tuple(_strings(table, "exclude", where)) if "exclude" in table else None,
         extend_exclude=tuple(_strings(table, "extend-exclude", where)),
         project_roots=tuple(_roots(table, where, base)),
+        keras_version=_keras_version(table, where),
     )
 
 
@@ -226,3 +240,12 @@ def _roots(table: Mapping[str, Any], where: str, base: Path) -> list[Path]:
         if not root.is_dir():
             raise ConfigError(f"{where}: project-root {str(root)!r} is not a folder")
     return roots
+
+
+def _keras_version(table: Mapping[str, Any], where: str) -> int | None:
+    value = table.get("keras-version")
+    if value is None:
+        return None
+    if type(value) is not int or value not in KERAS_VERSIONS:  # not 3.0, "3" or true (a bool is an int)
+        raise ConfigError(f"{where}: 'keras-version' must be 2 or 3, not {value!r}")
+    return int(value)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bnlint import __version__
+from bnlint.analysis.keras_version import KERAS_VERSIONS, KerasSetting
 from bnlint.diagnostic import INTERNAL_ERROR
 from bnlint.engine import check_source
 from bnlint.project import Project
@@ -34,11 +35,21 @@ class BnlintChecker:
             normalize_paths=True,  # a relative folder in a configuration file is relative to that file
             help="bnlint: a folder to resolve the checked files' imports from, besides each file's own package root",
         )
+        manager.add_option(
+            "--bnlint-keras-version",
+            default=None,
+            type=int,
+            choices=KERAS_VERSIONS,
+            parse_from_config=True,
+            help="bnlint: the Keras the checked code runs, 2 (tf_keras, TF_USE_LEGACY_KERAS) or 3; default: read "
+            "from the code",
+        )
 
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
         root = options.bnlint_project_root
-        cls.project = Project(roots=[Path(root)] if root else ())
+        keras = KerasSetting(default=options.bnlint_keras_version)
+        cls.project = Project(roots=[Path(root)] if root else (), keras=keras)
 
     def __init__(self, tree: ast.AST, lines: list[str], filename: str) -> None:
         self._lines = lines

@@ -20,6 +20,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
+from bnlint.analysis.keras_version import KerasSetting
 from bnlint.diagnostic import Diagnostic
 from bnlint.engine import check_source
 from bnlint.notebook import Notebook, check_notebook
@@ -82,13 +83,13 @@ def check_all(tasks: Sequence[Task], project: Project, jobs: int) -> list[list[D
     workers = min(jobs, len(tasks) // MIN_FILES_PER_WORKER)
     if workers >= 2:
         try:
-            return _in_workers(tasks, project.roots, workers)
+            return _in_workers(tasks, project, workers)
         except (OSError, BrokenProcessPool):  # no processes here (a sandbox), or a worker was killed: go on alone
             pass
     return [check(task, project) for task in tasks]
 
 
-def _in_workers(tasks: Sequence[Task], roots: Sequence[Path], workers: int) -> list[list[Diagnostic]]:
+def _in_workers(tasks: Sequence[Task], project: Project, workers: int) -> list[list[Diagnostic]]:
     size = min(RUN_FILES, math.ceil(len(tasks) / (workers * RUNS_PER_WORKER)))
     runs = [tasks[start : start + size] for start in range(0, len(tasks), size)]
     shares = _Shares.split(len(runs), workers)
@@ -97,7 +98,8 @@ def _in_workers(tasks: Sequence[Task], roots: Sequence[Path], workers: int) -> l
     # One single-process pool per worker: the runs of a share go to the worker (and the project) that has its
     # neighbours' imports parsed already.
     pools = [
-        ProcessPoolExecutor(1, mp_context=context, initializer=_start_worker, initargs=(roots,)) for _ in range(workers)
+        ProcessPoolExecutor(1, mp_context=context, initializer=_start_worker, initargs=(project.roots, project.keras))
+        for _ in range(workers)
     ]
     running: dict[Future[list[list[Diagnostic]]], tuple[int, int]] = {}
 
@@ -146,9 +148,9 @@ class _Shares:
 _worker_project: Project | None = None
 
 
-def _start_worker(roots: Sequence[Path]) -> None:
+def _start_worker(roots: Sequence[Path], keras: KerasSetting) -> None:
     global _worker_project
-    _worker_project = Project(roots=roots)
+    _worker_project = Project(roots=roots, keras=keras)
 
 
 def _check_run(tasks: Sequence[Task]) -> list[list[Diagnostic]]:

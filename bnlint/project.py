@@ -21,6 +21,7 @@ import libcst as cst
 from bnlint.analysis.collector import collect
 from bnlint.analysis.facts import ModuleFacts
 from bnlint.analysis.fixpoint import FixpointCache
+from bnlint.analysis.keras_version import KerasSetting
 from bnlint.analysis.modules import ModuleId, module_id
 from bnlint.analysis.screen import UNPARSED, Screen, ScreenLinks, Summary, summarize
 from bnlint.analysis.syntax import Scope
@@ -102,10 +103,15 @@ class Project:
     """
 
     def __init__(
-        self, roots: Sequence[Path] = (), read: Callable[[Path], bytes] = Path.read_bytes, keep: int = KEPT_SOURCE
+        self,
+        roots: Sequence[Path] = (),
+        read: Callable[[Path], bytes] = Path.read_bytes,
+        keep: int = KEPT_SOURCE,
+        keras: KerasSetting = KerasSetting(),
     ) -> None:
         # Folders to import from besides each module's own root (a configured project root, like PYTHONPATH).
         self.roots = tuple(root.absolute() for root in roots)
+        self.keras = keras  # the configured Keras version, which overrides what the code says
         self._read = read
         self._keep = keep
         self._texts: dict[Path, str] = {}

@@ -18,6 +18,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from bnlint import __version__
+from bnlint.analysis.keras_version import KerasSetting
 from bnlint.config import ConfigError, Configurations, Settings
 from bnlint.diagnostic import UNREADABLE, Diagnostic
 from bnlint.docs import describe
@@ -33,7 +34,8 @@ class BnlintServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("bnlint", __version__)
         self.configurations = Configurations()
-        self._projects: dict[tuple[Path, ...], Project] = {}  # one per set of configured project roots
+        # One per set of configured project roots and Keras version.
+        self._projects: dict[tuple[tuple[Path, ...], int | None], Project] = {}
         self._found: dict[str, list[Diagnostic]] = {}  # what was last published for each open document
         self._reported_config_errors: set[str] = set()
 
@@ -157,10 +159,11 @@ class BnlintServer(LanguageServer):
             return Settings(base=path.parent)
 
     def _project(self, path: Path) -> Project:
-        roots = self._settings(path).project_roots
-        if roots not in self._projects:
-            self._projects[roots] = Project(roots=roots)
-        return self._projects[roots]
+        settings = self._settings(path)
+        key = (settings.project_roots, settings.keras_version)
+        if key not in self._projects:
+            self._projects[key] = Project(roots=settings.project_roots, keras=KerasSetting(settings.keras_version))
+        return self._projects[key]
 
     def _diagnostic(self, uri: str, lines: Sequence[str], item: Diagnostic) -> types.Diagnostic:
         info = describe(item.code)

@@ -109,6 +109,37 @@ def test_the_project_root_resolves_imports_of_scripts_elsewhere(tmp_path):
     assert [code for _, code in _codes(run("bnlint", "check", "scripts", cwd=tmp_path))] == ["BN003"]
 
 
+# A tf.keras evaluation script that sets the learning phase: bnlint takes tf.keras for Keras 3 unless told otherwise.
+PHASE_ZERO = (ROOT / "tests" / "fixtures" / "bn009" / "bad_test_script_phase_zero.py").read_text(encoding="utf-8")
+KERAS2_MESSAGE = "BN009 set_learning_phase(0) puts every later model call in inference mode (removed in Keras 3)"
+KERAS3_MESSAGE = "BN009 set_learning_phase(0) does not exist in Keras 3: this call raises AttributeError"
+
+
+def test_keras_version_overrides_what_the_code_says(tmp_path):
+    (tmp_path / "evaluate.py").write_text(PHASE_ZERO)
+    # The cache (on by default) must not hand back a result checked under another setting.
+    for config, message in [
+        ("keras-version = 2", KERAS2_MESSAGE),
+        ("", KERAS3_MESSAGE),
+        ("keras-version = 3", KERAS3_MESSAGE),
+        ("keras-version = 2", KERAS2_MESSAGE),
+    ]:
+        (tmp_path / "pyproject.toml").write_text(f"[tool.bnlint]\n{config}\n")
+        result = run("bnlint", "check", "evaluate.py", cwd=tmp_path)
+        assert result.stdout.splitlines()[0] == f"evaluate.py:11:1: {message}", config
+
+
+def test_keras_version_comes_from_each_files_own_configuration(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.bnlint]\nkeras-version = 2\n")
+    (tmp_path / "legacy").mkdir()
+    (tmp_path / "legacy" / "evaluate.py").write_text(PHASE_ZERO)
+    (tmp_path / "current").mkdir()
+    (tmp_path / "current" / "evaluate.py").write_text(PHASE_ZERO)
+    (tmp_path / "current" / "pyproject.toml").write_text('[tool.bnlint]\nignore = ["BN001"]\n')  # no keras-version
+    lines = run("bnlint", "check", ".", cwd=tmp_path).stdout.splitlines()
+    assert lines[:2] == [f"./current/evaluate.py:11:1: {KERAS3_MESSAGE}", f"./legacy/evaluate.py:11:1: {KERAS2_MESSAGE}"]
+
+
 @pytest.mark.parametrize(
     ("config", "message"),
     [
@@ -124,6 +155,9 @@ def test_the_project_root_resolves_imports_of_scripts_elsewhere(tmp_path):
         ('per-file-ignores = ["tests/*"]', "[tool.bnlint]: per-file-ignores must be a table"),
         ('per-file-ignores = { "tests/*" = "BN001" }', "per-file-ignores: 'tests/*' must be a list of strings"),
         ('project-root = "nowhere"', "[tool.bnlint]: project-root"),
+        ("keras-version = 4", "[tool.bnlint]: 'keras-version' must be 2 or 3, not 4"),
+        ('keras-version = "3"', "[tool.bnlint]: 'keras-version' must be 2 or 3, not '3'"),
+        ("keras-version = 3.0", "[tool.bnlint]: 'keras-version' must be 2 or 3, not 3.0"),
         ("select = [", "invalid TOML"),
     ],
 )
@@ -181,3 +215,17 @@ def test_flake8_configures_the_plugin_in_its_own_files(tmp_path, config_file):
         ("./train.py", "BN002"),
         ("./train.py", "BN003"),
     ]
+
+
+@pytest.mark.parametrize(("setting", "message"), [("", KERAS3_MESSAGE), ("bnlint-keras-version = 2\n", KERAS2_MESSAGE)])
+def test_flake8_takes_the_keras_version_from_its_own_files(tmp_path, setting, message):
+    (tmp_path / "evaluate.py").write_text(PHASE_ZERO)
+    (tmp_path / "setup.cfg").write_text(f"[flake8]\nselect = BN\n{setting}")
+    assert run("flake8", ".", cwd=tmp_path).stdout.splitlines() == [f"./evaluate.py:11:1: {message}"]
+
+
+def test_flake8_refuses_an_unknown_keras_version(tmp_path):
+    (tmp_path / "evaluate.py").write_text(PHASE_ZERO)
+    result = run("flake8", "--select", "BN", "--bnlint-keras-version", "4", ".", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "--bnlint-keras-version: invalid choice: 4 (choose from 2, 3)" in result.stderr

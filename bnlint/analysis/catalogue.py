@@ -328,6 +328,7 @@ def is_known(name: str) -> bool:
         or name in VARIABLE_CREATORS
         or name in SLIM_NORMALIZED_LAYERS
         or name == ARG_SCOPE
+        or name in LEARNING_PHASE_APIS
         or is_tf1_optimizer_class(name)
     )
 
@@ -422,3 +423,128 @@ EVALUATION_NAME_WORDS = frozenset(
      "prediction", "infer", "inference"}
 )
 KERAS_EVALUATION_STEPS = frozenset({"test_step", "predict_step"})
+
+# -- Keras versions (bnlint.analysis.keras_version) --------------------------------------------------------------
+# `canonical` spells tf.keras, tf_keras and keras.src alike as `keras.…`, so which Keras runs is a fact of its own,
+# read from the names as imported. The packages a module reaches Keras through:
+TF_KERAS_PACKAGE = "tf_keras"  # Keras 2, whatever TensorFlow runs
+TF_KERAS_SPELLINGS = (
+    "tensorflow.keras",
+    "tensorflow.compat.v1.keras",
+    "tensorflow.compat.v2.keras",
+    "tensorflow.python.keras",
+)  # Keras 3 from TensorFlow 2.16 on, unless TF_USE_LEGACY_KERAS routes them to tf_keras
+STANDALONE_KERAS = "keras"  # Keras 3 since keras 3.0 (2023); the TF_USE_LEGACY_KERAS switch does not reach it
+# The environment variables that choose: TensorFlow reads the first (`tensorflow/__init__.py`: the values "true",
+# "True", "1"); only multi-backend Keras, Keras 3, reads the second.
+LEGACY_KERAS_VARIABLE = "TF_USE_LEGACY_KERAS"
+LEGACY_KERAS_VALUES = frozenset({"true", "True", "1"})
+KERAS_BACKEND_VARIABLE = "KERAS_BACKEND"
+# Ways a program sets an environment variable: `os.environ[name] = value` besides these calls (name, value).
+ENVIRONMENT = "os.environ"
+ENVIRONMENT_SETTERS = frozenset({"os.environ.setdefault", "os.putenv"})
+ENVIRONMENT_UPDATE = "os.environ.update"
+# The learning-phase API of Keras 2 (bnlint.analysis.learning_phase, BN009): gone from Keras 3, tf.keras included.
+SET_LEARNING_PHASE = "keras.backend.set_learning_phase"
+LEARNING_PHASE_SCOPE = "keras.backend.learning_phase_scope"
+LEARNING_PHASE = "keras.backend.learning_phase"
+LEARNING_PHASE_APIS = frozenset({SET_LEARNING_PHASE, LEARNING_PHASE_SCOPE, LEARNING_PHASE})
+# Names that exist only in Keras 2: absent from keras 3.15 and from TensorFlow 2.21's tf.keras (Keras 3, whose
+# backend keeps many Keras 2 functions), present in tf_keras 2.21 or in older Keras 2 releases. The learning-phase
+# API is left out: it is what BN009 judges, and taking it for proof of Keras 2 would hide that it fails in Keras 3.
+KERAS2_ONLY_NAMES = frozenset(
+    {
+        *(
+            f"keras.backend.{name}"
+            for name in (
+                "function",
+                "placeholder",
+                "get_session",
+                "set_session",
+                "in_train_phase",
+                "in_test_phase",
+                "normalize_batch_in_training",
+                "manual_variable_initialization",
+                "print_tensor",
+                "random_binomial",
+                "reset_uids",
+                "local_conv1d",
+                "local_conv2d",
+                "tensorflow_backend",
+            )
+        ),
+        "keras.layers.Merge",
+        "keras.layers.merge",
+        "keras.layers.CuDNNLSTM",
+        "keras.layers.CuDNNGRU",
+        "keras.utils.multi_gpu_model",
+        "keras.models.model_from_yaml",
+    }
+)
+# Modules of Keras 2 that Keras 3 does not have: an import from one, or a name under one, is Keras 2 code.
+KERAS2_ONLY_MODULES = frozenset(
+    {
+        "keras.engine",
+        "keras.legacy.layers",
+        "keras.utils.np_utils",
+        "keras.utils.generic_utils",
+        "keras.utils.multi_gpu_utils",
+        "keras.wrappers.scikit_learn",
+        *(
+            f"keras.layers.{name}"
+            for name in (
+                "core",
+                "merge",
+                "convolutional",
+                "normalization",
+                "recurrent",
+                "pooling",
+                "advanced_activations",
+                "wrappers",
+                "embeddings",
+                "noise",
+                "local",
+                "cudnn_recurrent",
+            )
+        ),
+    }
+)
+# Names that exist only in Keras 3 (absent from tf_keras 2.21), and their modules.
+KERAS3_ONLY_NAMES = frozenset(
+    {
+        "keras.Variable",
+        "keras.StatelessScope",
+        "keras.RematScope",
+        "keras.layers.TorchModuleWrapper",
+        "keras.layers.JaxLayer",
+        "keras.layers.FlaxLayer",
+    }
+)
+KERAS3_ONLY_MODULES = frozenset({"keras.ops", "keras.config", "keras.random", "keras.tree", "keras.distribution"})
+# TensorFlow 1 graph code: a session, a placeholder, eager execution turned off. Keras 3 does not run in a TF1
+# graph, so code that builds one was written for Keras 2 (TensorFlow before 2.16); `tf.contrib` (TensorFlow 1 only)
+# is told by its spelling, which `canonical` rewrites.
+TF1_GRAPH_APIS = frozenset(
+    {
+        "tensorflow.placeholder",
+        "tensorflow.Session",
+        "tensorflow.InteractiveSession",
+        "tensorflow.disable_eager_execution",
+        "tensorflow.disable_v2_behavior",
+    }
+)
+TF_CONTRIB = "tensorflow.contrib"
+# Calls that write a graph for serving: the TF1 recipe for exporting a Keras 2 model sets the learning phase to 0
+# first, so that the exported graph holds the inference branch only.
+GRAPH_EXPORTERS = frozenset(
+    {
+        "tensorflow.graph_util.convert_variables_to_constants",
+        "tensorflow.python.framework.graph_util.convert_variables_to_constants",
+        "tensorflow.saved_model.simple_save",
+        "tensorflow.saved_model.builder.SavedModelBuilder",
+        "tensorflow.train.write_graph",
+        "tensorflow.io.write_graph",
+    }
+)
+# Methods whose call trains a model: a script with one of them is not only an export or evaluation script.
+TRAINING_METHODS = frozenset({"fit", "fit_generator", "train_on_batch", "minimize", "apply_gradients"})

@@ -18,6 +18,8 @@ from bnlint.analysis.dataflow import ExpressionParts, ResultUses
 from bnlint.analysis.evaluation import Evaluation
 from bnlint.analysis.fixpoint import FixpointCache
 from bnlint.analysis.keras import GradientSteps, KerasObjects
+from bnlint.analysis.keras_version import KERAS_SWITCHES, KerasEvidence, KerasVersion, decide, find_evidence
+from bnlint.analysis.learning_phase import LearningPhase
 from bnlint.analysis.flow import Flows, Reach, guards_at
 from bnlint.analysis.modules import ModuleId
 from bnlint.analysis.resolver import Resolver
@@ -279,6 +281,41 @@ class ModuleFacts:
         """The gradient steps (GradientTape, train_step, minimize() losses, JAX gradient functions) and the calls
         they run (bnlint.analysis.keras)."""
         return GradientSteps(self)
+
+    @cached_property
+    def learning_phase(self) -> LearningPhase:
+        return LearningPhase(self.syntax, self.resolver, self.calls)
+
+    @cached_property
+    def keras_evidence(self) -> KerasEvidence:
+        """What this module's own code says about the Keras it runs (bnlint.analysis.keras_version)."""
+        text = self.project.text(self.module.path) if self.project and self.module else None
+        source = text if text is not None else self.syntax.module.code
+        return find_evidence(self.syntax, self.resolver, self.calls, source)
+
+    @cached_property
+    def keras_version(self) -> KerasVersion:
+        """The Keras the module runs, 2 or 3: configured, or decided from the code of its whole program."""
+        configured = self.project.keras.for_module(self.module.path) if self.project and self.module else None
+        program = [] if configured is not None else self._program_keras_evidence()
+        return decide(configured, self.keras_evidence, program)
+
+    def _program_keras_evidence(self) -> list[tuple[str, KerasEvidence]]:
+        """The evidence of the other modules of the program: those it imports, those importing it, and theirs.
+        A module the screen rules out is parsed for this only where its text names a Keras switch (a `config.py`
+        that sets TF_USE_LEGACY_KERAS): parsing every module of a program would cost a libcst parse each, so the
+        Keras-2-only or Keras-3-only names of the others go unseen."""
+        if self.project is None or self.module is None:
+            return []
+        found = []
+        for path in self.project.dependencies(self.module.path):
+            text = self.project.text(path) or ""
+            if not (self.project.relevant(path) or any(switch in text for switch in KERAS_SWITCHES)):
+                continue
+            facts = self.project.facts(path)
+            if facts is not None:
+                found.append((path.name, facts.keras_evidence))
+        return found
 
     @cached_property
     def train_ops(self) -> TrainOps:

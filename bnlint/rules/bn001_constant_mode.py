@@ -57,7 +57,9 @@ class ConstantBatchNormMode(Rule):
       (`phase_train = tf.placeholder(tf.bool)`) is fed only `True`: that script never runs its graph in inference
       mode. Fed `False` anywhere (a validation run of the same graph), the literal is reported.
     - A Keras *model* called with `training=True` in a train step and `training=False` in an eval step, and Keras
-      `BatchNormalization` called without `training=` (it follows the learning phase).
+      `BatchNormalization` called without `training=`: it takes the mode of the call that runs it (`fit()`,
+      `evaluate()`, `predict()`, a model called with `training=`). Where no call gives one, Keras 2 falls back to
+      its global learning phase and Keras 3 to inference mode.
 
     ## Known problems
     A literal that reaches batch norm through a `**kwargs` dict, or one stored on an instance (`self.training =

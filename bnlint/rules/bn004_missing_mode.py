@@ -60,7 +60,9 @@ class MissingBatchNormMode(Rule):
       the switch is not known from the source.
     - A wrapper's training default left out where the graph trains and no flag is at hand: a GAN's discriminator
       called as `self.d_bn1(h)`, whose graph only ever trains.
-    - Keras `BatchNormalization` without `training=`: it follows the Keras learning phase.
+    - Keras `BatchNormalization` without `training=`: it takes the mode of the call that runs it (`fit()`,
+      `evaluate()`, `predict()`, a model called with `training=`). Where no call gives one, Keras 2 falls back to
+      its global learning phase and Keras 3 to inference mode.
 
     ## Known problems
     A wrapper whose batch norm sits behind a condition the call does not decide is not reported, and neither is a
