@@ -14,6 +14,11 @@ through names, returns, parameters and attributes; an overridden `train_step` of
 `minimize()` differentiates; the function a JAX `grad` / `value_and_grad` differentiates (Keras 3 stateless
 training); and the functions of the project such a step calls. A tape whose gradients nobody applies (a
 validation step, a saliency map, an adversarial example) is no gradient step.
+
+How the mode travels to batch norm: the Keras `call` method a call is written in (Keras gives it the caller's
+mode), the parameters of project functions that reach the `training` of a Keras object holding batch norm
+(through other functions of the project too), and whether Keras' own `fit()` runs a class's `call` (an object of
+the class, or of a subclass keeping that `call`, fitted in the program without a `train_step` override).
 """
 
 from __future__ import annotations

@@ -36,6 +36,8 @@ _FIT_HELP = (
     " pass it on: def call(self, x, training=None): ... self.bn(x, training=training)."
 )
 _MODES = {True: "training", False: "inference"}
+# A parameter default that is no mode (a non-literal, a string, a number).
+_NOT_A_MODE = object()
 
 
 class TrainingNotPropagated(Rule):
@@ -199,9 +201,6 @@ def _default_left(rule: type[Rule], facts: ModuleFacts, call: UserCall) -> Findi
         message = _default_message(call, param.name, default)
         return rule.finding(call.site.node, call.site, message, help=_default_help(default, version))
     return None
-
-
-_NOT_A_MODE = object()
 
 
 def _literal_default(param: ParamInfo) -> object:
