@@ -410,6 +410,10 @@ KERAS_OPTIMIZER_PREFIX = "keras.optimizers."
 KERAS_APPLY = "apply"
 # The method `fit()` runs for each batch: overriding it makes its body a gradient step.
 TRAIN_STEP = "train_step"
+# The method a Keras layer's `__call__` runs, with the mode the caller (or the call context) gives; `fit()`, the
+# Keras training loop (Keras 3 passes `training=True` to `call` only when it has that parameter).
+KERAS_CALL = "call"
+KERAS_FIT = "fit"
 # JAX transformations whose function argument computes a loss to differentiate (Keras 3 stateless training).
 JAX_GRADIENTS = frozenset({"jax.grad", "jax.value_and_grad"})
 # A Keras 3 model's functional call: `model.stateless_call(trainable, non_trainable, x, training=True)`.

@@ -14,6 +14,11 @@ through names, returns, parameters and attributes; an overridden `train_step` of
 `minimize()` differentiates; the function a JAX `grad` / `value_and_grad` differentiates (Keras 3 stateless
 training); and the functions of the project such a step calls. A tape whose gradients nobody applies (a
 validation step, a saliency map, an adversarial example) is no gradient step.
+
+How the mode travels to batch norm: the Keras `call` method a call is written in (Keras gives it the caller's
+mode), the parameters of project functions that reach the `training` of a Keras object holding batch norm
+(through other functions of the project too), and whether Keras' own `fit()` runs a class's `call` (an object of
+the class, or of a subclass keeping that `call`, fitted in the program without a `train_step` override).
 """
 
 from __future__ import annotations
@@ -186,6 +191,32 @@ class KerasObjects:
                 return None
         return 1
 
+    def keras_call_of(self, site: CallSite) -> ClassInfo | None:
+        """The Keras class whose `call` method a call is written in: Keras runs it in the mode its caller gives."""
+        function = self._facts.enclosing.get(site)
+        if function is None or function.cls is None or function.name != catalogue.KERAS_CALL:
+            return None
+        return function.cls if self.is_keras_class(function.cls) else None
+
+    def mode_reaches_batch_norm(self, function: FunctionInfo, name: str) -> bool:
+        """Whether a parameter of a project function reaches the `training` of a Keras object holding batch norm
+        (`bn(x, training=training)`, `self.block(x, training)`), in the function or through the project functions
+        it passes the parameter to."""
+        owner = self._owner(function.scope)
+        key = ("keras-mode-parameter", function, name)
+        return owner.once(key, lambda: owner.keras._mode_reaches(function, name), False)
+
+    def fit_runs(self, call: FunctionInfo) -> bool:
+        """Whether Keras' own `fit()` runs a `call` method: the program calls `.fit(...)` on an object of its class
+        (or of a subclass that keeps it) that does not override `train_step`, in the module that defines the class
+        or in a module of the program importing it."""
+        owner = self._owner(call.scope)
+        modules = [owner]
+        project, module = owner.project, owner.module
+        if project is not None and module is not None:
+            modules += [project.facts(path) for path in project.importers_in_program(module.path)]
+        return any(facts is not None and facts.keras._fits(call) for facts in modules)
+
     # -- how each kind of object is answered -----------------------------------------------------------------
 
     def _object_holds(self, value: CallResult) -> Holds:
@@ -239,6 +270,43 @@ class KerasObjects:
             return self.class_holds(callee.cls)
         if isinstance(callee, FunctionRef):
             return self._function_holds(callee.function)
+        return False
+
+    def _mode_reaches(self, function: FunctionInfo, name: str) -> bool:
+        parameter = Parameter(function, name)
+        for site in self._facts.sites_of.get(function, ()):
+            target = self.model_call(site)
+            if target is not None:
+                found = self.training_argument(site, target)
+                if self._is_flag(found, parameter) and self.holds_batch_norm(target.value) is True:
+                    return True
+                continue
+            call = self._facts.calls.user_call_at.get(site)
+            if call is None or call.cls is not None:
+                continue
+            passed = [slot for slot, found in call.bound.items() if self._is_flag(found, parameter)]
+            if any(self.mode_reaches_batch_norm(call.function, slot) for slot in passed):
+                return True
+        return False
+
+    def _is_flag(self, found: Found, parameter: Parameter) -> bool:
+        if not isinstance(found, ArgumentRef):
+            return False
+        return self._resolver.flag(found.value, found.scope, found.order) == parameter
+
+    def _fits(self, call: FunctionInfo) -> bool:
+        for site in self._facts.syntax.calls:
+            func = site.node.func
+            if not (isinstance(func, cst.Attribute) and func.attr.value == catalogue.KERAS_FIT):
+                continue
+            receiver = self._resolver.resolve(func.value, site.scope, site.order)
+            if not isinstance(receiver, Instance):
+                continue
+            resolver = self._owner(receiver.cls.scope).resolver
+            method = resolver.member_of_class(receiver.cls, catalogue.KERAS_CALL, bound=True)
+            step = resolver.member_of_class(receiver.cls, catalogue.TRAIN_STEP, bound=True)
+            if isinstance(method, FunctionRef) and method.function is call and not isinstance(step, FunctionRef):
+                return True
         return False
 
     def _sets_untrainable(self, value: Value) -> bool:

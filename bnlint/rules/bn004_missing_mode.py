@@ -63,6 +63,8 @@ class MissingBatchNormMode(Rule):
     - Keras `BatchNormalization` without `training=`: it takes the mode of the call that runs it (`fit()`,
       `evaluate()`, `predict()`, a model called with `training=`). Where no call gives one, Keras 2 falls back to
       its global learning phase and Keras 3 to inference mode.
+    - A wrapper call that leaves its flag at a default which reaches a Keras batch-norm layer, written in a Keras
+      model's or layer's `call`: BN008 (training-not-propagated) reports it, with the Keras 2 / Keras 3 difference.
 
     ## Known problems
     A wrapper whose batch norm sits behind a condition the call does not decide is not reported, and neither is a
@@ -276,6 +278,8 @@ def _omitted_flag(rule: type[Rule], facts: ModuleFacts, call: UserCall, reaches:
             continue
         use = reach.sink
         assert isinstance(use, BatchNormUse)
+        if use.api.family is Family.KERAS and facts.keras.keras_call_of(call.site) is not None:
+            continue  # a Keras layer's mode left out in a Keras `call` chain is BN008's
         mode = use.api.fixed_mode(default.value)
         if mode is None or not _wrong_here(facts, call.site, mode):
             continue

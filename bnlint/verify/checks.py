@@ -42,7 +42,7 @@ WRONG_MODE = RuntimeCheck(
     "batch-norm-in-wrong-mode",
     "a batch-norm layer always in inference mode while the step trains its gamma/beta, or an evaluation that"
     " normalizes with batch statistics (its outputs depend on the rest of the batch)",
-    ("BN001", "BN004", "BN007", "BN009", "BN010"),
+    ("BN001", "BN004", "BN007", "BN008", "BN009", "BN010"),
     refutes=False,
     not_measured="no run in the watched steps shows this layer's mode in use (an evaluation through it would)",
 )
