@@ -61,6 +61,11 @@ class KerasVersion:
     major: int  # 2 or 3
     reason: str  # why bnlint assumes it, for a help text: "train.py sets TF_USE_LEGACY_KERAS"
 
+    @property
+    def assumption(self) -> str:
+        """What a finding that rests on the version says of it, and how to correct it."""
+        return f"(bnlint assumes Keras {self.major}: {self.reason}; keras-version in [tool.bnlint] overrides it.)"
+
 
 @dataclass(frozen=True)
 class KerasEvidence:

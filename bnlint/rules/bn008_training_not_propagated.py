@@ -220,7 +220,7 @@ def _default_message(call: UserCall, name: str, default: object) -> str:
 
 def _default_help(default: object, version: KerasVersion) -> str:
     if default is None:
-        return f"{_NONE_HELP} {_assumed(version)}"
+        return f"{_NONE_HELP} {version.assumption}"
     return _FALSE_HELP if default is False else _TRUE_HELP
 
 
@@ -236,7 +236,7 @@ def _call_without_training(rule: type[Rule], facts: ModuleFacts, model: ClassInf
         return None
     version = facts.keras_version
     message = f"{model.name}.call() takes no training: Keras 3's fit() runs its batch norm in inference mode"
-    return rule.finding(method.node.name, site, message, help=f"{_FIT_HELP} {_assumed(version)}")
+    return rule.finding(method.node.name, site, message, help=f"{_FIT_HELP} {version.assumption}")
 
 
 def _anchor(facts: ModuleFacts, method: FunctionInfo) -> CallSite | None:
@@ -248,7 +248,3 @@ def _anchor(facts: ModuleFacts, method: FunctionInfo) -> CallSite | None:
         if target is not None and facts.keras.holds_batch_norm(target.value) is True:
             return site
     return sites[0] if sites else None
-
-
-def _assumed(version: KerasVersion) -> str:
-    return f"(bnlint assumes Keras {version.major}: {version.reason}; keras-version in [tool.bnlint] overrides it.)"

@@ -161,7 +161,7 @@ class LearningPhase(Rule):
             call.site.node,
             call.site,
             f"{_shown(call)} does not exist in Keras 3: this call raises AttributeError",
-            help=f"{_GONE} {_INSTEAD} {_assumed(version)}",
+            help=f"{_GONE} {_INSTEAD} {version.assumption}",
         )
 
     @classmethod
@@ -173,7 +173,7 @@ class LearningPhase(Rule):
             call.site.node,
             call.site,
             f"{_shown(call)} {what} (removed in Keras 3)",
-            help=f"{_GLOBAL} {_INSTEAD} {_assumed(version)}",
+            help=f"{_GLOBAL} {_INSTEAD} {version.assumption}",
         )
 
     @classmethod
@@ -183,17 +183,13 @@ class LearningPhase(Rule):
             read.node,
             read.site,
             f"{how} the global K.learning_phase(), not this call's mode (removed in Keras 3)",
-            help=f"{_READ} {_assumed(version)}",
+            help=f"{_READ} {version.assumption}",
         )
 
 
 def _shown(call: PhaseCall) -> str:
     """The call as the message names it: `set_learning_phase(1)`, `learning_phase()`."""
     return f"{call.api.value}({call.value!r})" if call.literal else f"{call.api.value}()"
-
-
-def _assumed(version: KerasVersion) -> str:
-    return f"(bnlint assumes Keras {version.major}: {version.reason}; keras-version in [tool.bnlint] overrides it.)"
 
 
 def _exports_inference_graph(facts: ModuleFacts) -> bool:
