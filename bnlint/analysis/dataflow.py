@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import libcst as cst
 
-from bnlint.analysis.syntax import dotted_name
-from bnlint.analysis.syntax import Binding, CallSite, ItemAssignment, Scope
+from collections.abc import Callable
+
+from bnlint.analysis.syntax import Binding, BindingKind, CallSite, ItemAssignment, Scope, dotted_name
+
+# An expression, the scope it is evaluated in, and when: what a backward slice visits.
+Source = tuple[cst.BaseExpression, Scope, int]
 
 
 class _Parts(cst.CSTVisitor):
@@ -150,3 +154,33 @@ def _bindings_after(scope: Scope, order: int) -> list[Binding]:
         (binding for bindings in scope.bindings.values() for binding in bindings if binding.order > order),
         key=lambda binding: binding.order,
     )
+
+
+def binding_sources(
+    lookup: Callable[[str, Scope, int], list[Binding]],
+    uses: ResultUses,
+    name: str,
+    scope: Scope,
+    order: int,
+    from_outside: Callable[[Binding], list[Source]],
+) -> list[Source]:
+    """One step of a backward slice: the expressions a use of `name` takes its value from. Assignments, `+=`,
+    loop iterables and what the scope collects into the name are read here; a parameter's or an import's value
+    comes from outside the function, which `from_outside` says (the module's calls, or the whole program's)."""
+    sources: list[Source] = []
+    for binding in lookup(name, scope, order):
+        sources += [(value, binding.scope, order) for value in uses.collected(name, binding.scope)]
+        if binding.kind is BindingKind.ASSIGN and binding.value is not None:
+            sources.append((binding.value, binding.scope, binding.order))
+        elif binding.kind in (BindingKind.PARAM, BindingKind.IMPORT):
+            sources += from_outside(binding)
+        elif isinstance(binding.node, cst.AugAssign):  # `total_loss += pixel_loss`
+            sources.append((binding.node.value, binding.scope, binding.order))
+        elif isinstance(binding.node, (cst.For, cst.CompFor)):  # `for loss in tower_losses`
+            sources.append((binding.node.iter, binding.scope, binding.order))
+    return sources
+
+
+def attribute_sources(bindings: list[Binding]) -> list[Source]:
+    """The values assigned to `self.<name>` by these bindings."""
+    return [(binding.value, binding.scope, binding.order) for binding in bindings if binding.value is not None]

@@ -15,14 +15,14 @@ import libcst as cst
 
 from bnlint.analysis import catalogue
 from bnlint.analysis.arguments import ArgumentRef
-from bnlint.analysis.syntax import BindingKind, CallSite, ConditionKind, FunctionInfo, Scope, exclusive
+from bnlint.analysis.dataflow import Source, attribute_sources, binding_sources
+from bnlint.analysis.syntax import Binding, BindingKind, CallSite, ConditionKind, FunctionInfo, Scope, exclusive
 from bnlint.analysis.values import External, Unknown, Unresolved, Value
 
 if TYPE_CHECKING:
     from bnlint.analysis.facts import ModuleFacts
 
 # An expression to follow back, with the scope and position it is read at.
-_Source = tuple[cst.BaseExpression, Scope, int]
 # A slice visits each expression once; this bounds it on generated code all the same.
 _MAX_EXPRESSIONS = 20_000
 
@@ -142,7 +142,7 @@ class Evaluation:
                     pending.append(call.function)
         return calls, functions
 
-    def _slice(self, roots: list[_Source]) -> set[CallSite] | Unresolved:
+    def _slice(self, roots: list[Source]) -> set[CallSite] | Unresolved:
         """The calls the expressions depend on; UNRESOLVED when they read a collection (`tf.losses.get_total_loss()`):
         what fills it is added by statements anywhere, not followed here."""
         calls: set[CallSite] = set()
@@ -181,22 +181,17 @@ class Evaluation:
                 return False
         return name in catalogue.COLLECTION_READERS
 
-    def _sources_of_name(self, name: str, scope: Scope, order: int) -> list[_Source]:
-        sources = []
-        for binding in self._resolver.lookup(name, scope, order):
-            collected = self._facts.result_uses.collected(name, binding.scope)
-            sources += [(value, binding.scope, order) for value in collected]
-            if binding.kind is BindingKind.ASSIGN and binding.value is not None:
-                sources.append((binding.value, binding.scope, binding.order))
-            elif binding.kind is BindingKind.PARAM and binding.function is not None:
-                sources += self._arguments_for(binding.function, name)
-            elif isinstance(binding.node, cst.AugAssign):  # `total_loss += pixel_loss`
-                sources.append((binding.node.value, binding.scope, binding.order))
-            elif isinstance(binding.node, (cst.For, cst.CompFor)):  # `for loss in tower_losses`
-                sources.append((binding.node.iter, binding.scope, binding.order))
-        return sources
+    def _sources_of_name(self, name: str, scope: Scope, order: int) -> list[Source]:
+        uses = self._facts.result_uses
+        return binding_sources(self._resolver.lookup, uses, name, scope, order, self._from_outside)
 
-    def _arguments_for(self, function: FunctionInfo, name: str) -> list[_Source]:
+    def _from_outside(self, binding: Binding) -> list[Source]:
+        """A parameter takes what the module's calls pass; an import, nothing this module's slice follows."""
+        if binding.kind is BindingKind.PARAM and binding.function is not None:
+            return self._arguments_for(binding.function, binding.name)
+        return []
+
+    def _arguments_for(self, function: FunctionInfo, name: str) -> list[Source]:
         """What the module's calls of a function pass for one of its parameters."""
         found = []
         for call in self._calls.calls_of.get(function, ()):
@@ -205,17 +200,13 @@ class Evaluation:
                 found.append((argument.value, argument.scope, argument.order))
         return found
 
-    def _sources_of_attribute(self, chain: str, scope: Scope, order: int) -> list[_Source]:
+    def _sources_of_attribute(self, chain: str, scope: Scope, order: int) -> list[Source]:
         """`self.d_loss`: every value a method of the class assigns to that attribute; `model.loss`: the object."""
         root, _, rest = chain.partition(".")
         cls = self._resolver.self_class(root, scope, order)
         if cls is None:
             return self._sources_of_name(root, scope, order)
-        return [
-            (binding.value, binding.scope, binding.order)
-            for binding in cls.attributes.get(rest.partition(".")[0], ())
-            if binding.value is not None
-        ]
+        return attribute_sources(cls.attributes.get(rest.partition(".")[0], []))
 
 
 def _loads_model(site: CallSite, callee: Value) -> bool:

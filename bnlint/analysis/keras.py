@@ -36,7 +36,17 @@ from bnlint.analysis import catalogue
 from bnlint.analysis.arguments import ArgumentRef, Found, call_arguments, find_argument
 from bnlint.analysis.calls import UserCall
 from bnlint.analysis.resolver import literal_value
-from bnlint.analysis.syntax import BindingKind, CallSite, ClassInfo, FunctionInfo, ParamKind, Scope, dotted_name
+from bnlint.analysis.dataflow import Source, attribute_sources, binding_sources
+from bnlint.analysis.syntax import (
+    Binding,
+    BindingKind,
+    CallSite,
+    ClassInfo,
+    FunctionInfo,
+    ParamKind,
+    Scope,
+    dotted_name,
+)
 from bnlint.analysis.values import (
     CallResult,
     ClassRef,
@@ -57,7 +67,6 @@ if TYPE_CHECKING:
 # Whether an object holds batch norm: True, False, or Unknown.UNRESOLVED where the program does not show it.
 Holds = bool | Unresolved
 # An expression to follow back, with the scope and position it is read at.
-_Source = tuple[cst.BaseExpression, Scope, int]
 # A slice visits each expression once; this bounds it on generated code all the same.
 _MAX_EXPRESSIONS = 5_000
 # A return statement is read after every binding of its function.
@@ -321,7 +330,7 @@ class KerasObjects:
 
     # -- slices: what an expression is built from ------------------------------------------------------------
 
-    def _slice_holds(self, roots: list[_Source]) -> Holds:
+    def _slice_holds(self, roots: list[Source]) -> Holds:
         results: list[Holds] = []
         for owner, site in self.sliced_calls(roots, into_returns=False):
             found = owner.keras._site_holds(site)
@@ -330,7 +339,7 @@ class KerasObjects:
             results.append(found)
         return _any(results)
 
-    def sliced_calls(self, roots: list[_Source], into_returns: bool) -> Iterator[tuple[ModuleFacts, CallSite]]:
+    def sliced_calls(self, roots: list[Source], into_returns: bool) -> Iterator[tuple[ModuleFacts, CallSite]]:
         """The calls (with their module) the expressions are made from: through names, `self` attributes, the
         arguments the program passes for parameters, what a `Sequential` is given by `.add`, and with
         `into_returns` the return values of the project functions called."""
@@ -358,41 +367,31 @@ class KerasObjects:
             for chain in parts.chains:
                 work += owner.keras._chain_sources(chain, scope, order)
 
-    def _name_sources(self, name: str, scope: Scope, order: int) -> list[_Source]:
-        sources: list[_Source] = []
-        for binding in self._resolver.lookup(name, scope, order):
-            collected = self._facts.result_uses.collected(name, binding.scope)
-            sources += [(value, binding.scope, order) for value in collected]
-            if binding.kind is BindingKind.ASSIGN and binding.value is not None:
-                sources.append((binding.value, binding.scope, binding.order))
-            elif binding.kind is BindingKind.PARAM and binding.function is not None:
-                if not isinstance(self._resolver.binding_value(binding), Instance):  # `self` is read by chains
-                    sources += self._arguments_for(binding.function, name)
-            elif isinstance(binding.node, cst.AugAssign):
-                sources.append((binding.node.value, binding.scope, binding.order))
-            elif isinstance(binding.node, (cst.For, cst.CompFor)):
-                sources.append((binding.node.iter, binding.scope, binding.order))
-            elif binding.kind is BindingKind.IMPORT:
-                value = self._resolver.binding_value(binding)  # an object another module of the project makes
-                if isinstance(value, CallResult):
-                    sources.append((value.call, value.scope, value.order))
-        return sources
+    def _name_sources(self, name: str, scope: Scope, order: int) -> list[Source]:
+        uses = self._facts.result_uses
+        return binding_sources(self._resolver.lookup, uses, name, scope, order, self._from_outside)
 
-    def _chain_sources(self, chain: str, scope: Scope, order: int) -> list[_Source]:
+    def _from_outside(self, binding: Binding) -> list[Source]:
+        """A parameter takes what the program's calls pass (`self` is read by chains); an import, the object
+        another module of the project makes."""
+        if binding.kind is BindingKind.PARAM and binding.function is not None:
+            if isinstance(self._resolver.binding_value(binding), Instance):
+                return []
+            return self._arguments_for(binding.function, binding.name)
+        value = self._resolver.binding_value(binding) if binding.kind is BindingKind.IMPORT else None
+        return [(value.call, value.scope, value.order)] if isinstance(value, CallResult) else []
+
+    def _chain_sources(self, chain: str, scope: Scope, order: int) -> list[Source]:
         """`self.backbone`: every value a method of the class stores there; `base.output`: the object `base`."""
         root, _, rest = chain.partition(".")
         cls = self._resolver.self_class(root, scope, order)
         if cls is None:
             return self._name_sources(root, scope, order)
-        return [
-            (binding.value, binding.scope, binding.order)
-            for binding in self._resolver.attribute_bindings(cls, rest.partition(".")[0])
-            if binding.value is not None
-        ]
+        return attribute_sources(self._resolver.attribute_bindings(cls, rest.partition(".")[0]))
 
-    def _arguments_for(self, function: FunctionInfo, name: str) -> list[_Source]:
+    def _arguments_for(self, function: FunctionInfo, name: str) -> list[Source]:
         """What the program's calls of a function pass for one of its parameters, its default where they omit it."""
-        found: list[_Source] = []
+        found: list[Source] = []
         param = function.param(name)
         for call in self.calls_of(function):
             argument = call.bound.get(name)
@@ -415,9 +414,9 @@ class KerasObjects:
         return calls
 
     @cached_property
-    def _adds(self) -> dict[cst.Call, list[_Source]]:
+    def _adds(self) -> dict[cst.Call, list[Source]]:
         """`model.add(layer)` on a `Sequential` this module makes, by the call that makes it."""
-        adds: dict[cst.Call, list[_Source]] = {}
+        adds: dict[cst.Call, list[Source]] = {}
         for site in self._facts.syntax.calls:
             func = site.node.func
             if not (isinstance(func, cst.Attribute) and func.attr.value == "add" and site.node.args):
@@ -427,7 +426,7 @@ class KerasObjects:
                 adds.setdefault(receiver.call, []).append((site.node.args[0].value, site.scope, site.order))
         return adds
 
-    def _added(self, site: CallSite) -> list[_Source]:
+    def _added(self, site: CallSite) -> list[Source]:
         callee = self._facts.calls.callee.get(site)
         if isinstance(callee, External) and callee.name in catalogue.KERAS_SEQUENTIAL:
             return self._adds.get(site.node, [])
@@ -641,7 +640,7 @@ class GradientSteps:
             return None
         return self._trained([(source.value, source.scope, source.order) for source in sources])
 
-    def _trained(self, roots: list[_Source]) -> frozenset[str] | None:
+    def _trained(self, roots: list[Source]) -> frozenset[str] | None:
         """The objects whose `.trainable_variables` the expressions name (`model`, `self.generator`), following
         names within their function; None where they name none."""
         found: set[str] = set()
