@@ -32,6 +32,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 MANIFEST = HERE / "recall" / "manifest.toml"
+TF2_MANIFEST = HERE / "recall" / "tf2.toml"  # the TF2 / Keras set (BN007-BN010)
 DEFAULT_MIRRORS = Path("/work/.mirror")
 VERSIONS = ("buggy", "fixed")
 CLEAN = "clean"  # the version of a `[[clean]]` entry: correct code, every finding on it a false alarm
@@ -101,7 +102,7 @@ def load(manifest: Path = MANIFEST) -> list[Case]:
             bug=case["bug"],
             expect=tuple(Expectation(**expect) for expect in case.get("expect", ())),
         )
-        for case in data["case"]
+        for case in data.get("case", ())
     ] + [_clean_case(entry) for entry in data.get("clean", ())]
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import libcst as cst
 
+from bnlint.analysis import catalogue
 from bnlint.analysis.collector import collect
 from bnlint.analysis.facts import ModuleFacts
 from bnlint.analysis.fixpoint import FixpointCache
@@ -74,6 +75,7 @@ class _AcrossTexts:
     program_importers: dict[Path, dict[Path, list[Path]]] = field(default_factory=dict)  # per program root
     program_roots: dict[tuple[Path, Path], Path] = field(default_factory=dict)  # per import root and top package
     program_files: dict[Path, tuple[Path, ...] | None] = field(default_factory=dict)  # None: too many to be one
+    shadows: dict[tuple[Path, str], bool] = field(default_factory=dict)  # per importer and framework import
 
 
 @dataclass
@@ -235,8 +237,10 @@ class Project:
         if importer.root.name in _INSTALLED and name.split(".")[0] != importer.name.split(".")[0]:
             return None
         # The module's own folder comes next: a script run directly (`python train.py` inside a package folder)
-        # imports its siblings by bare name, as Python 2 code did everywhere.
-        folders = (importer.root, importer.path.parent, *self._sys_path_roots(importer.path), *self.roots)
+        # imports its siblings by bare name, as Python 2 code did everywhere; then the package folders above it, a
+        # program run as `python -m keras.train` from `efficientdet/` imports from there.
+        between = importer.path.parent.parents[: len(importer.path.parent.relative_to(importer.root).parts) - 1]
+        folders = (importer.root, importer.path.parent, *between, *self._sys_path_roots(importer.path), *self.roots)
         for root in dict.fromkeys(folders):
             path = self.find_module(root, name)
             if path is not None:
@@ -296,7 +300,8 @@ class Project:
         return summary is not None and summary is not UNPARSED
 
     def _new_across_texts(self) -> _AcrossTexts:
-        return _AcrossTexts(Screen(ScreenLinks(self._summary, self.find_import, self.submodule), screened_apis()))
+        links = ScreenLinks(self._summary, self.find_import, self.submodule, self.is_framework)
+        return _AcrossTexts(Screen(links, screened_apis()))
 
     def _summary(self, path: Path) -> Summary:
         summaries = self._of_each_text.summaries
@@ -324,6 +329,29 @@ class Project:
             if path is not None:
                 return path, parts[count:]
         return None
+
+    def is_framework(self, importer: Path, imported: str) -> bool:
+        """Whether an import names a framework bnlint knows by its APIs (catalogue.FRAMEWORK_PACKAGES), as Python
+        finds it for `importer`: a regular package of the project with the framework's name comes first on
+        `sys.path` when it sits at the importer's root (`efficientdet/keras/` for `from keras import anchors`), and
+        is the project's own unless it is a copy of the framework's sources."""
+        if not catalogue.is_framework(imported):
+            return False
+        top, _, rest = imported.partition(".")
+        key = (importer.absolute(), imported)
+        shadows = self._across_texts.shadows
+        if key not in shadows:
+            shadows[key] = self._shadows(importer, top, rest.partition(".")[0])
+        return not shadows[key]
+
+    def _shadows(self, importer: Path, top: str, member: str) -> bool:
+        """Whether the project's own package `top` is what an import of `top.member` finds: it has that submodule
+        (a bare `import keras` tells nothing, so it stays the framework), and is not a copy of the framework."""
+        core = catalogue.FRAMEWORK_CORE_FOLDERS.get(top)
+        found = self.locate(self.module_id(importer), top) if core is not None and member else None
+        if found is None or found.name != "__init__.py" or (found.parent / core).is_dir():
+            return False
+        return self.submodule(found, member) is not None
 
     def submodule(self, package: Path, name: str) -> Path | None:
         """`pkg/sub.py` (or `pkg/sub/__init__.py`) for a package's `__init__.py` and `sub`; None for a module."""

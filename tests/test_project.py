@@ -235,3 +235,35 @@ def test_what_the_flake8_plugin_freezes_is_released_when_the_project_lets_go(tow
     finally:
         gc.unfreeze()
         BnlintChecker.project = Project()
+
+
+def _package(folder, name, *modules):
+    (folder / name).mkdir(parents=True)
+    for module in ("__init__", *modules):
+        (folder / name / f"{module}.py").write_text("import tensorflow as tf\n")
+
+
+def test_a_package_of_the_project_named_keras_is_what_the_scripts_beside_it_import(tmp_path):
+    # efficientdet/keras/ run as `python -m keras.train` from efficientdet/: Python finds the project's package first.
+    _package(tmp_path, "keras", "anchors", "train_lib")
+    importer = tmp_path / "keras" / "train_lib.py"
+    shared = Project()
+    assert not shared.is_framework(importer, "keras.anchors")
+    assert shared.is_framework(importer, "keras.layers")  # the project's package has no such module
+    assert shared.is_framework(importer, "keras")  # a bare `import keras` tells nothing: the framework
+    assert shared.is_framework(importer, "tensorflow.keras")
+
+
+def test_a_copy_of_the_framework_in_the_project_stays_the_framework(tmp_path):
+    # TensorFlow's or Keras' own sources linted: their core folder marks them.
+    _package(tmp_path, "keras", "anchors")
+    _package(tmp_path / "keras", "layers")
+    assert Project().is_framework(tmp_path / "keras" / "anchors.py", "keras.anchors")
+
+
+def test_a_namespace_folder_named_keras_does_not_hide_the_framework(tmp_path):
+    # Without `__init__.py` the folder is a namespace portion: an installed regular package wins.
+    (tmp_path / "keras").mkdir()
+    (tmp_path / "keras" / "anchors.py").write_text("import tensorflow as tf\n")
+    (tmp_path / "train.py").write_text("from keras import anchors\n")
+    assert Project().is_framework(tmp_path / "train.py", "keras.anchors")

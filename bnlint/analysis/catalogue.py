@@ -334,8 +334,20 @@ def is_known(name: str) -> bool:
 
 
 # Packages bnlint knows by their APIs; an import of one is never a module of the checked project, even where a
-# copy of it sits in the same folder (as when linting TensorFlow's own sources).
+# copy of it sits in the same folder (as when linting TensorFlow's own sources), unless the project has a package of
+# that name of its own (see FRAMEWORK_CORE_FOLDERS and Project.shadows_framework).
 FRAMEWORK_PACKAGES = frozenset({"tensorflow", "keras", "tf_keras", "tf_slim", "horovod", "functools"})
+
+
+# The folder a copy of each framework's own sources holds (TensorFlow's `python/`, Keras' `layers/`): a package of the
+# framework's name without it is the project's own (`efficientdet/keras/`, imported as `from keras import anchors`).
+FRAMEWORK_CORE_FOLDERS = {
+    "tensorflow": "python",
+    "keras": "layers",
+    "tf_keras": "layers",
+    "tf_slim": "layers",
+    "horovod": "tensorflow",
+}
 
 
 def is_framework(imported: str) -> bool:

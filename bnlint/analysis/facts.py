@@ -46,6 +46,11 @@ class ModuleFacts:
 
     # -- links to the other modules of the project (the resolver's ModuleLinks) -------------------------------
 
+    def is_framework(self, imported: str) -> bool:
+        if self.project is None or self.module is None:
+            return catalogue.is_framework(imported)
+        return self.project.is_framework(self.module.path, imported)
+
     def resolve_import(self, imported: str) -> Value | None:
         if self.project is None or self.module is None:
             return None

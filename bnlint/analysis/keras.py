@@ -69,6 +69,8 @@ Holds = bool | Unresolved
 # An expression to follow back, with the scope and position it is read at.
 # A slice visits each expression once; this bounds it on generated code all the same.
 _MAX_EXPRESSIONS = 5_000
+# How many functions a model handed on as an argument is followed back through (`train(model)` → `step(model)`).
+_MAX_PARAMETER_DEPTH = 4
 # A return statement is read after every binding of its function.
 _AFTER_ALL = 1 << 62
 
@@ -99,6 +101,10 @@ def _constructor_holds(name: str) -> Holds:
     return Unknown.UNRESOLVED if name in catalogue.KERAS_LOADERS else False
 
 
+def _is_batch_norm_layer(value: Value) -> bool:
+    return isinstance(value, CallResult) and catalogue.batch_norm_api(value.api) is not None
+
+
 def _made_of_arguments(name: str) -> bool:
     return name in catalogue.KERAS_SEQUENTIAL or name in catalogue.KERAS_FUNCTIONAL or (
         name in catalogue.KERAS_LAYER_WRAPPERS
@@ -109,9 +115,16 @@ def _made_of_arguments(name: str) -> bool:
 class ModelCall:
     """A call that runs a Keras model or layer: `model(x)`, `self(x)`, `model.stateless_call(...)`."""
 
-    value: Value  # the object
+    # The object; or, where the program binds the name several ways (`model = ResNet50()` or `ResNet34()` by
+    # configuration), each object it may be.
+    values: tuple[Value, ...]
     receiver: cst.BaseExpression  # how the call names it: `model`, `self.model`, `self`
     stateless: bool  # `stateless_call`: `training` is keyword-only
+
+    @property
+    def batch_norm_layer(self) -> bool:
+        """The call applies a batch-norm layer itself (`bn(x)`), not a model holding one."""
+        return len(self.values) == 1 and _is_batch_norm_layer(self.values[0])
 
 
 class KerasObjects:
@@ -158,24 +171,37 @@ class KerasObjects:
         return isinstance(value, Parameter)
 
     def model_call(self, site: CallSite) -> ModelCall | None:
-        """The Keras object a call runs, if it runs one."""
+        """The Keras object a call runs, if it runs one: every object the name may be is a Keras object."""
         func = site.node.func
-        if isinstance(func, cst.Attribute) and func.attr.value == catalogue.STATELESS_CALL:
-            value = self._resolver.resolve(func.value, site.scope, site.order)
-            return ModelCall(value, func.value, stateless=True) if self.is_keras_object(value) else None
-        value = self._facts.calls.callee.get(site)
-        if isinstance(value, (CallResult, Instance, Parameter)) and self.is_keras_object(value):
-            return ModelCall(value, func, stateless=False)
+        stateless = isinstance(func, cst.Attribute) and func.attr.value == catalogue.STATELESS_CALL
+        receiver = func.value if isinstance(func, cst.Attribute) and stateless else func
+        value = self._facts.calls.callee.get(site) if not stateless else None
+        if value is None or value is Unknown.UNRESOLVED:
+            values = tuple(self._resolver.candidates(receiver, site.scope, site.order))
+        else:
+            values = (value,)
+        if all(self._is_called_object(value) for value in values):
+            return ModelCall(values, receiver, stateless)
         return None
 
-    def training_argument(self, site: CallSite, call: ModelCall) -> Found:
-        """The call's `training` argument (by keyword, or where the object's call takes it by position)."""
-        position = None if call.stateless else self.training_position(call.value)
-        return find_argument(call_arguments(site), "training", position)
+    def _is_called_object(self, value: Value) -> bool:
+        return isinstance(value, (CallResult, Instance, Parameter)) and self.is_keras_object(value)
 
-    def frozen(self, value: Value) -> bool:
-        """Whether the program sets `<object>.trainable = False` on the object (in this module or the one that makes
-        it): Keras then runs its batch norm in inference mode whatever `training` says."""
+    def runs_batch_norm(self, call: ModelCall) -> Holds:
+        """Whether the object a call runs holds batch norm: True when one of the objects it may be does."""
+        return _any(self.holds_batch_norm(value) for value in call.values)
+
+    def training_argument(self, site: CallSite, call: ModelCall) -> Found:
+        """The call's `training` argument (by keyword, or where the objects' call takes it by position)."""
+        positions = {None} if call.stateless else {self.training_position(value) for value in call.values}
+        return find_argument(call_arguments(site), "training", positions.pop() if len(positions) == 1 else None)
+
+    def frozen(self, call: ModelCall) -> bool:
+        """Whether the program sets `<object>.trainable = False` on every object a call may run (in this module or
+        the one that makes it): Keras then runs its batch norm in inference mode whatever `training` says."""
+        return all(self._frozen(value) for value in call.values)
+
+    def _frozen(self, value: Value) -> bool:
         modules = {id(self._facts): self._facts}
         if isinstance(value, CallResult):
             owner = self._owner(value.scope)
@@ -185,19 +211,47 @@ class KerasObjects:
             modules[id(owner)] = owner
         return any(owner.keras._sets_untrainable(value) for owner in modules.values())
 
+    def default_mode(self, call: ModelCall) -> object:
+        """The mode a call that passes no `training` runs in outside any Keras call: the literal default of the
+        `training` parameter of the objects' own `call` (`def call(self, x, training=True)`), where they all give the
+        same; None where one does not (Keras' own layers and models: inference)."""
+        defaults = {self._call_default(value, depth=0) for value in call.values}
+        return defaults.pop() if len(defaults) == 1 else None
+
+    def _call_default(self, value: Value, depth: int) -> object:
+        if isinstance(value, Parameter) and depth < _MAX_PARAMETER_DEPTH:
+            # a model handed in (`def train(model, ...)`): the objects the program's calls pass
+            passed = {
+                self._owner(scope).keras._call_default(candidate, depth + 1)
+                for node, scope, order in self._arguments_for(value.function, value.name)
+                for candidate in self._owner(scope).resolver.candidates(node, scope, order)
+            }
+            return passed.pop() if len(passed) == 1 else None
+        method = self._own_call(value)
+        param = method.function.param("training") if method is not None else None
+        if param is None or param.default is None:
+            return None
+        is_literal, default = literal_value(param.default)
+        return default if is_literal else None
+
+    def _own_call(self, value: Value) -> FunctionRef | None:
+        """The `call` method a project subclass defines (or inherits from a project base class)."""
+        if not isinstance(value, Instance):
+            return None
+        method = self._owner(value.cls.scope).resolver.member_of_class(value.cls, catalogue.KERAS_CALL, bound=True)
+        return method if isinstance(method, FunctionRef) else None
+
     def training_position(self, value: Value) -> int | None:
         """The position of `training` among a call's arguments (the inputs being 0): where a subclass's own `call`
         says; None where that `call` takes it by keyword only or not at all. Otherwise second, as Keras' own layers
         and models take it, and as an object handed in (a parameter) most likely does: `generator(z, is_training)`
         passes the mode."""
-        if isinstance(value, Instance):
-            owner = self._owner(value.cls.scope)
-            method = owner.resolver.member_of_class(value.cls, "call", bound=True)
-            if isinstance(method, FunctionRef):
-                param = method.function.param("training")
-                if param is not None and param.kind is ParamKind.POSITIONAL and param.index is not None:
-                    return param.index - method.function.bound_offset
-                return None
+        method = self._own_call(value)
+        if method is not None:
+            param = method.function.param("training")
+            if param is not None and param.kind is ParamKind.POSITIONAL and param.index is not None:
+                return param.index - method.function.bound_offset
+            return None
         return 1
 
     def keras_call_of(self, site: CallSite) -> ClassInfo | None:
@@ -226,6 +280,42 @@ class KerasObjects:
             modules += [project.facts(path) for path in project.importers_in_program(module.path)]
         return any(facts is not None and facts.keras._fits(call) for facts in modules)
 
+    def in_fitted_graph(self, site: CallSite) -> bool:
+        """Whether a call builds part of the graph of a functional `Model(inputs, outputs)` of this module that the
+        module trains with Keras' own `fit()` (`layers.BatchNormalization()(x, training=False)` between `Input` and
+        `Model`, in the function that makes the model or in the project functions it calls). Keras 3 runs every
+        layer of such a graph in the mode fit(), evaluate() and predict() give, whatever literal the call passed."""
+        if not self._fitted:
+            return False
+        model = self._graphs.get(site)
+        return model is not None and model in self._fitted
+
+    @cached_property
+    def _fitted(self) -> set[cst.Call]:
+        """The `Model(...)` calls whose object this module calls `.fit()` on."""
+        fitted: set[cst.Call] = set()
+        for site in self._facts.syntax.calls:
+            func = site.node.func
+            if isinstance(func, cst.Attribute) and func.attr.value == catalogue.KERAS_FIT:
+                receiver = self._resolver.resolve(func.value, site.scope, site.order)
+                if isinstance(receiver, CallResult):
+                    fitted.add(receiver.call)
+        return fitted
+
+    @cached_property
+    def _graphs(self) -> dict[CallSite, cst.Call]:
+        """The calls of this module each functional `Model(...)` call of the module is built from."""
+        graphs: dict[CallSite, cst.Call] = {}
+        for site in self._facts.syntax.calls:
+            callee = self._facts.calls.callee.get(site)
+            if not (isinstance(callee, External) and callee.name in catalogue.KERAS_FUNCTIONAL):
+                continue
+            roots: list[Source] = [(arg.value, site.scope, site.order) for arg in site.node.args]
+            for owner, part in self.sliced_calls(roots, into_returns=True):
+                if owner is self._facts:
+                    graphs.setdefault(part, site.node)
+        return graphs
+
     # -- how each kind of object is answered -----------------------------------------------------------------
 
     def _object_holds(self, value: CallResult) -> Holds:
@@ -237,6 +327,8 @@ class KerasObjects:
         return found
 
     def _class_holds(self, cls: ClassInfo) -> Holds:
+        if any(_constructor_holds(base) is True for base in self._resolver.external_bases(cls)):
+            return True  # a batch-norm layer of the project's own (`class SyncBatchNorm(layers.BatchNormalization)`)
         results: list[Holds] = []
         for current in self._resolver.project_classes(cls):
             owner = self._owner(current.scope)
@@ -269,6 +361,12 @@ class KerasObjects:
         """What a call of this module adds to an object: a Keras object it applies (`bn(x)`, `backbone(x)`), or one
         it constructs (`BatchNormalization()`, `ResBlock(64)`, `conv_bn(x, 64)`)."""
         callee = self._facts.calls.callee.get(site)
+        if callee is not None and callee is not Unknown.UNRESOLVED:
+            return self._callee_holds(callee)
+        # `batch_norm_class(...)`, where `batch_norm_class` is one of several classes a helper returns
+        return _any(map(self._callee_holds, self._resolver.candidates(site.node.func, site.scope, site.order)))
+
+    def _callee_holds(self, callee: Value) -> Holds:
         if isinstance(callee, Partial):
             callee = callee.target
         if isinstance(callee, External):
@@ -287,7 +385,7 @@ class KerasObjects:
             target = self.model_call(site)
             if target is not None:
                 found = self.training_argument(site, target)
-                if self._is_flag(found, parameter) and self.holds_batch_norm(target.value) is True:
+                if self._is_flag(found, parameter) and self.runs_batch_norm(target) is True:
                     return True
                 continue
             call = self._facts.calls.user_call_at.get(site)

@@ -37,6 +37,10 @@ from bnlint.analysis.values import (
 _LITERAL_NAMES = {"True": True, "False": False, "None": None}
 # Builtins that give the elements of a list in another order or container.
 _ORDER_BUILTINS = frozenset({"reversed", "list", "tuple", "sorted", "iter"})
+# How far `candidates` follows names and returns, and how many values it gathers: a name bound a few ways by
+# configuration is what it is for; beyond these the value is unknown.
+_MAX_CANDIDATE_DEPTH = 6
+_MAX_CANDIDATES = 16
 
 
 def literal_value(node: cst.BaseExpression) -> tuple[bool, object]:
@@ -59,6 +63,9 @@ def literal_value(node: cst.BaseExpression) -> tuple[bool, object]:
 
 class ModuleLinks(Protocol):
     """What a resolver needs from the project around its module."""
+
+    def is_framework(self, imported: str) -> bool:
+        """Whether an import names a framework bnlint knows by its APIs, not a package of the project's own."""
 
     def resolve_import(self, imported: str) -> Value | None:
         """The project module or member an import names; None when it is not in the project."""
@@ -169,7 +176,7 @@ class Resolver:
 
     def _star_member(self, module: str, name: str) -> Value:
         in_project = None
-        if not catalogue.is_framework(module) and self._links is not None:
+        if self._links is not None and not self._links.is_framework(module):
             in_project = self._links.resolve_import(module)
         if isinstance(in_project, ModuleRef):
             return self._links.module_member(in_project, name) if self._links is not None else Unknown.UNRESOLVED
@@ -205,6 +212,38 @@ class Resolver:
             return owner.name_candidates(node, scope, order)
         return [self.binding_value(binding) for binding in self.lookup(node.value, scope, order)]
 
+    def candidates(self, node: cst.BaseExpression, scope: Scope, order: int | None = None) -> list[Value]:
+        """The values an expression may have, one per way the program reaches it: the value where the resolver
+        decides one; else, for a name, what each of its bindings gives, and for a call of a project function, what
+        each of its return statements gives (`model = ResNet50()` or `model = ResNet34()` by configuration, returned
+        by `get_model()`). Unresolved where one way is not known; at most _MAX_CANDIDATES values."""
+        found: dict[Value, None] = {}
+        self._add_candidates(node, scope, order, found, depth=0)
+        return list(found) or [Unknown.UNRESOLVED]
+
+    def _add_candidates(
+        self, node: cst.BaseExpression, scope: Scope, order: int | None, found: dict[Value, None], depth: int
+    ) -> None:
+        value = self.resolve(node, scope, order)
+        if value is not Unknown.UNRESOLVED or depth == _MAX_CANDIDATE_DEPTH or len(found) >= _MAX_CANDIDATES:
+            found[value] = None
+            return
+        owner = self._for(scope)
+        if isinstance(node, cst.Name):
+            for binding in owner.lookup(node.value, scope, order):
+                if binding.kind is BindingKind.ASSIGN and binding.value is not None and not binding.unpacked:
+                    owner._add_candidates(binding.value, binding.scope, binding.order, found, depth + 1)
+                else:
+                    found[owner.binding_value(binding)] = None
+            return
+        callee = owner.resolve(node.func, scope, order) if isinstance(node, cst.Call) else None
+        if not isinstance(callee, FunctionRef) or not callee.function.returns:
+            found[value] = None
+            return
+        function = callee.function
+        for returned in function.returns:
+            self._add_candidates(returned, function.scope, None, found, depth + 1)
+
     def module_level(self, name: str) -> Value:
         """What a module-level name of this module refers to, as another module importing it sees it."""
         return self._resolve_name(name, self._syntax.scope, None)
@@ -226,7 +265,7 @@ class Resolver:
         kind = binding.kind
         if kind is BindingKind.IMPORT:
             assert binding.imported is not None
-            if not catalogue.is_framework(binding.imported) and self._links is not None:
+            if self._links is not None and not self._links.is_framework(binding.imported):
                 in_project = self._links.resolve_import(binding.imported)
                 if in_project is not None:
                     return in_project
@@ -516,7 +555,7 @@ class Resolver:
             return value if isinstance(value, Parameter) else Unknown.DYNAMIC
         if binding.kind is BindingKind.IMPORT:
             assert binding.imported is not None
-            if self._links is not None and not catalogue.is_framework(binding.imported):
+            if self._links is not None and not self._links.is_framework(binding.imported):
                 module, _, name = binding.imported.rpartition(".")
                 target = self._links.resolve_import(module) if module else None
                 if isinstance(target, ModuleRef):

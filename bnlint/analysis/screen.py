@@ -242,6 +242,8 @@ class ScreenLinks:
     # The project module a dotted name imported by a file starts with, and the attributes after it (Project).
     find_import: Callable[[Path, str], tuple[Path, list[str]] | None]
     submodule: Callable[[Path, str], Path | None]  # `pkg/sub.py` for a package's `__init__.py` and `sub`
+    # Whether a file's import names a framework, not a package of the project with the framework's name (Project).
+    is_framework: Callable[[Path, str], bool]
 
 
 class Screen:
@@ -312,9 +314,10 @@ class Screen:
 
     def _dotted(self, importer: Path, imported: str, starred: bool = False) -> Iterator[Node | bool]:
         """What a dotted name imported by `importer` leads to: a project module's units, or an API. As in the
-        analysis, TensorFlow, Keras and slim are never project modules, even in their own sources. `starred`: the
-        name is only a guess at what a star import brings, so a module without it adds nothing."""
-        if catalogue.is_framework(imported):
+        analysis, TensorFlow, Keras and slim are never project modules, even in their own sources, unless the
+        project has a package of that name of its own. `starred`: the name is only a guess at what a star import
+        brings, so a module without it adds nothing."""
+        if self._links.is_framework(importer, imported):
             yield self._names_api(imported)
             return
         found = self._links.find_import(importer, imported)

@@ -60,6 +60,9 @@ class ConstantBatchNormMode(Rule):
       `BatchNormalization` called without `training=`: it takes the mode of the call that runs it (`fit()`,
       `evaluate()`, `predict()`, a model called with `training=`). Where no call gives one, Keras 2 falls back to
       its global learning phase and Keras 3 to inference mode.
+    - Under Keras 3, a literal at a layer of a functional model the module trains with `fit()`: Keras 3 gives every
+      layer of the graph the mode of `fit()`, `evaluate()` and `predict()` (keras-team/keras#20285); a
+      `training=False` meant to freeze there is BN008's finding.
 
     ## Known problems
     A literal that reaches batch norm through a `**kwargs` dict, or one stored on an instance (`self.training =
@@ -172,7 +175,7 @@ class ConstantBatchNormMode(Rule):
                 continue
             if any(_chosen_by_branch(facts, use, other) for other in literal_uses):
                 continue
-            if _training_by_design(facts, use, mode.flag):
+            if _training_by_design(facts, use, mode.flag) or _overridden_by_fit(facts, use):
                 continue
             reported.add(mode.node)
             fixed = use.api.fixed_mode(mode.flag.value)
@@ -183,6 +186,12 @@ class ConstantBatchNormMode(Rule):
             )
             yield cls.finding(mode.node, use.site, _message(mode, mode.flag), help=help)
         yield from _literals_against_the_graph(cls, facts)
+
+
+def _overridden_by_fit(facts: ModuleFacts, use: BatchNormUse) -> bool:
+    """Keras 3 gives every layer of a functional model that fit() trains the mode of fit(), evaluate() and predict()
+    over the literal (keras-team/keras#20285); a `False` meant to freeze is BN008's finding there."""
+    return facts.keras_version.major == 3 and facts.keras.in_fitted_graph(use.site)
 
 
 def _training_by_design(facts: ModuleFacts, use: BatchNormUse, flag: Literal) -> bool:

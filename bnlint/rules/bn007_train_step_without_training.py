@@ -8,7 +8,7 @@ from bnlint.analysis.arguments import ArgumentRef
 from bnlint.analysis.facts import ModuleFacts
 from bnlint.analysis.keras import GradientStep, ModelCall, StepKind
 from bnlint.analysis.syntax import CallSite
-from bnlint.analysis.values import CallResult, Literal, Parameter
+from bnlint.analysis.values import Literal, Parameter
 from bnlint.rules import edits
 from bnlint.rules.base import Finding, Fix, Rule, shown
 
@@ -191,9 +191,9 @@ def _finding(
     problem = _problem(facts, site, target, step, flag)
     if problem is None:
         return None
-    if facts.keras.frozen(target.value) or not facts.gradient_steps.trains(step, site, target.receiver):
+    if facts.keras.frozen(target) or not facts.gradient_steps.trains(step, site, target.receiver):
         return None
-    if facts.keras.holds_batch_norm(target.value) is not True:
+    if facts.keras.runs_batch_norm(target) is not True:
         return None
     fix = None
     if found is None and step.lexical and step.kind is StepKind.TAPE and not _passes_star(site.node):
@@ -208,11 +208,12 @@ def _problem(
 ) -> str | None:
     """What is wrong with the call's `training`, or None when it is True (or a value bnlint cannot read)."""
     if flag is None:
-        return "without training=True"
+        # `def call(self, x, training=True)`: Keras uses the default where neither the call nor an outer one gives it
+        return None if facts.keras.default_mode(target) is True else "without training=True"
     if isinstance(flag, Literal):
         if flag.value is True:
             return None
-        if isinstance(target.value, CallResult) and catalogue.batch_norm_api(target.value.api) is not None:
+        if target.batch_norm_layer:
             return None  # a literal at a batch-norm layer is BN001's
         return f"with training={flag.value!r}"
     if isinstance(flag, Parameter):

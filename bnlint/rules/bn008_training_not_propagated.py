@@ -1,15 +1,17 @@
-"""BN008: a training mode that cannot reach a Keras batch-norm layer (docs/keras.md, scenarios S1, S4, S5)."""
+"""BN008: a training mode that cannot reach a Keras batch-norm layer (docs/keras.md, scenarios S1, S2, S4, S5)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
 from bnlint.analysis import catalogue
+from bnlint.analysis.arguments import ArgumentRef
 from bnlint.analysis.calls import UserCall
 from bnlint.analysis.facts import ModuleFacts
 from bnlint.analysis.keras_version import KerasVersion
 from bnlint.analysis.resolver import literal_value
 from bnlint.analysis.syntax import CallSite, ClassInfo, FunctionInfo, ParamInfo, ParamKind
+from bnlint.analysis.values import Literal
 from bnlint.rules.base import Finding, Rule
 
 _FALSE_HELP = (
@@ -35,6 +37,12 @@ _FIT_HELP = (
     " training and its moving statistics never learn. Keras 2 set the mode for such models. Add the parameter and"
     " pass it on: def call(self, x, training=None): ... self.bn(x, training=training)."
 )
+_FREEZE_HELP = (
+    "Keras 3 runs every layer of a functional model in the mode fit(), evaluate() and predict() give, over a literal"
+    " written in the graph (keras-team/keras#20285): in fit() this batch norm normalizes with the batch and its"
+    " moving statistics and gamma and beta keep training. Keras 2 honoured the literal. To freeze it, set"
+    " layer.trainable = False before compile() (Keras then runs its batch norm in inference mode)."
+)
 _MODES = {True: "training", False: "inference"}
 # A parameter default that is no mode (a non-literal, a string, a number).
 _NOT_A_MODE = object()
@@ -51,6 +59,9 @@ class TrainingNotPropagated(Rule):
       layer or of a Keras object holding one, directly or through other functions of the project.
     - Under Keras 3, a subclassed `Model` whose `call(self, x)` has no `training` parameter, holds batch norm and is
       trained with Keras' own `fit()` (no `train_step` override), reported at its `def call`.
+    - Under Keras 3, a literal `training=False` meant to freeze a batch-norm layer (or a model holding one) in the
+      graph of a functional `Model(inputs, outputs)` that the module trains with `fit()`, where the layer is not
+      made untrainable (`layer.trainable = False`).
 
     ## Why is this bad?
     An explicit `training` argument beats the mode Keras gives the model, so a literal default the caller does not
@@ -60,7 +71,10 @@ class TrainingNotPropagated(Rule):
     explicit `training=None` as not given and falls back to the model's mode; Keras 3 counts it as given, so the
     layer runs in inference mode, and so do the later layers of the same forward pass. Keras 3's `fit()` passes
     `training=True` only to a `call` that declares the parameter: `call(self, x)` then trains with batch norm in
-    inference mode, where Keras 2 set the mode for it. Measured under TensorFlow 2.21 (docs/keras.md, S1, S4, S5).
+    inference mode, where Keras 2 set the mode for it. And Keras 3 runs every layer of a functional model in the
+    mode `fit()`, `evaluate()` and `predict()` give, over a literal written in the graph (keras-team/keras#20285):
+    `training=False` no longer freezes anything in `fit()`. Measured under TensorFlow 2.21 (docs/keras.md, S1, S2, S4,
+    S5).
 
     ## Accepted idioms
     - The mode passed on: `conv_bn(x, conv, bn, training=training)`, or by position `conv_bn(x, conv, bn,
@@ -69,6 +83,9 @@ class TrainingNotPropagated(Rule):
     - A Keras layer of your own with `call(self, x, training=False)` called without `training` inside another
       layer's `call`: Keras gives it the mode of the outer call (measured, Keras 2 and 3).
     - A helper whose flag reaches no batch norm (dropout only, a layer without batch norm).
+    - A frozen backbone called with `training=False` after `base.trainable = False` (the Keras transfer-learning
+      guide's idiom); under Keras 2 a functional `training=False` freezes the layer (BN001 reports it where that
+      hard-wires a layer that should train).
     - Under Keras 2 (`tf_keras`, `TF_USE_LEGACY_KERAS=1`): a `training=None` default left out, and `call(self, x)`
       trained by `fit()`.
     - `call(self, x)` of a model only called directly, `model(x, training=True)`: Keras 3 passes the mode on through
@@ -182,6 +199,24 @@ class TrainingNotPropagated(Rule):
                 finding = _call_without_training(cls, facts, model)
                 if finding is not None:
                     yield finding
+            yield from _functional_freezes(cls, facts)
+
+
+def _functional_freezes(rule: type[Rule], facts: ModuleFacts) -> Iterator[Finding]:
+    """Keras 3: a literal training=False in the graph of a functional model that fit() trains (S2)."""
+    for site in facts.syntax.calls:
+        target = facts.keras.model_call(site)
+        if target is None or facts.keras.frozen(target) or not facts.keras.in_fitted_graph(site):
+            continue
+        found = facts.keras.training_argument(site, target)
+        if not isinstance(found, ArgumentRef):
+            continue
+        flag = facts.resolver.flag(found.value, found.scope, found.order)
+        if not (isinstance(flag, Literal) and flag.value is False):
+            continue
+        if target.batch_norm_layer or facts.keras.runs_batch_norm(target) is True:
+            message = "training=False does not freeze this batch norm: Keras 3's fit() overrides it"
+            yield rule.finding(found.arg, site, message, help=f"{_FREEZE_HELP} {facts.keras_version.assumption}")
 
 
 def _default_left(rule: type[Rule], facts: ModuleFacts, call: UserCall) -> Finding | None:
@@ -245,6 +280,6 @@ def _anchor(facts: ModuleFacts, method: FunctionInfo) -> CallSite | None:
     sites = list(facts.sites_of.get(method, ()))
     for site in sites:
         target = facts.keras.model_call(site)
-        if target is not None and facts.keras.holds_batch_norm(target.value) is True:
+        if target is not None and facts.keras.runs_batch_norm(target) is True:
             return site
     return sites[0] if sites else None

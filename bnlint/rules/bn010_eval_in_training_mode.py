@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import libcst as cst
 
@@ -10,7 +11,7 @@ from bnlint.analysis.arguments import ArgumentRef
 from bnlint.analysis.facts import ModuleFacts
 from bnlint.analysis.keras import ModelCall
 from bnlint.analysis.syntax import CallSite
-from bnlint.analysis.values import CallResult, Literal
+from bnlint.analysis.values import Literal
 from bnlint.rules import edits
 from bnlint.rules.base import Finding, Rule, shown
 
@@ -26,7 +27,8 @@ _STATED = re.compile(r"intentional|on purpose|deliberate|batch statistics|batch 
 class EvalInTrainingMode(Rule):
     """
     ## What it does
-    Checks for an evaluation pass that calls a Keras model holding batch norm with a literal `training=True`: a
+    Checks for an evaluation pass that calls a Keras model holding batch norm with a literal `training=True` (or
+    with no `training` where the model's own `call` defaults to `training=True`): a
     function that is no gradient step and evaluates by its name (`evaluate`, `eval_step`, `val_step`, `validate`,
     `test_step`, `predict_fn`, `run_inference`, ...) or a `test_step` / `predict_step` override of a Keras model.
     The model is followed as an object, as BN007 follows it (`Sequential`, functional `Model`, subclasses, a
@@ -120,31 +122,48 @@ class EvalInTrainingMode(Rule):
         candidates = []
         for site in facts.syntax.calls:
             target = facts.keras.model_call(site)
-            if target is None or _is_batch_norm_layer(target) or not _training_true(facts, site, target):
+            # A literal at a batch-norm layer itself is BN001's: this rule is about models that hold one.
+            how = None if target is None or target.batch_norm_layer else _training_true(facts, site, target)
+            if how is None:
                 continue
             function = facts.gradient_steps.evaluation_pass(site)
             if function is None or facts.in_test_code(site):
                 continue
-            if facts.keras.holds_batch_norm(target.value) is True:
-                candidates.append((site, function.name))
-        stated = _stated(facts, [site for site, _ in candidates])
-        for site, name in candidates:
+            if facts.keras.runs_batch_norm(target) is True:
+                candidates.append((site, function.name, how))
+        stated = _stated(facts, [site for site, _, _ in candidates])
+        for site, name, how in candidates:
             if site.node not in stated:
-                message = f"{shown(site.node)} is called in {name}(), an evaluation pass"
-                yield cls.finding(site.node, site, message, help=_HELP)
+                message = f"{shown(site.node)} is called in {name}(), an evaluation pass{how.message}"
+                yield cls.finding(site.node, site, message, help=how.help + _HELP)
 
 
-def _is_batch_norm_layer(target: ModelCall) -> bool:
-    """A literal at a batch-norm layer is BN001's: this rule is about models that hold one."""
-    return isinstance(target.value, CallResult) and catalogue.batch_norm_api(target.value.api) is not None
+@dataclass(frozen=True)
+class _TrainingMode:
+    """How a call runs a model in training mode: what the message adds, what the help starts with."""
+
+    message: str
+    help: str
 
 
-def _training_true(facts: ModuleFacts, site: CallSite, target: ModelCall) -> bool:
+_LITERAL = _TrainingMode("", "")
+_CALL_DEFAULT = _TrainingMode(
+    " without training=False",
+    "The model's own call() defaults to training=True, and Keras uses that default where neither this call nor an"
+    " outer one gives a mode. ",
+)
+
+
+def _training_true(facts: ModuleFacts, site: CallSite, target: ModelCall) -> _TrainingMode | None:
+    """How the call runs in training mode: a literal `training=True`, or no `training` where the model's own `call`
+    defaults to True (`def call(self, x, training=True)`) and no Keras call around it hands one down."""
     found = facts.keras.training_argument(site, target)
+    if found is None and facts.keras.keras_call_of(site) is None and facts.keras.default_mode(target) is True:
+        return _CALL_DEFAULT
     if not isinstance(found, ArgumentRef):
-        return False
+        return None
     flag = facts.resolver.flag(found.value, found.scope, found.order)
-    return isinstance(flag, Literal) and flag.value is True
+    return _LITERAL if isinstance(flag, Literal) and flag.value is True else None
 
 
 def _stated(facts: ModuleFacts, sites: list[CallSite]) -> set[cst.CSTNode]:
