@@ -54,15 +54,18 @@ def check_source(
     rules: Sequence[type[Rule]] = ALL_RULES,
     honour_noqa: bool = True,
     project: Project | None = None,
+    tree: ast.Module | None = None,
 ) -> list[Diagnostic]:
     """All diagnostics for one module's text, sorted; `honour_noqa=False` leaves `# noqa` to flake8.
 
     Names imported from other modules of the file's project resolve into them; pass one `project` for all the
-    files of a run so that each module is parsed once.
+    files of a run so that each module is parsed once. `tree`: Python's `ast` of the text, where the front end has
+    one (flake8 does): the screen reads it rather than parsing the text again.
     """
     try:
         with _collector_paused():
-            return _analysed(text, path, rules, honour_noqa, project if project is not None else Project()).diagnostics
+            project = project if project is not None else Project()
+            return _analysed(text, path, rules, honour_noqa, project, tree).diagnostics
     except Exception as exc:  # the last line of defence: a bug costs this file, never the run
         return [_internal_error(path, "bnlint", exc)]
 
@@ -118,9 +121,16 @@ def _fix_passes(
     raise AssertionError("unreachable: the last pass fixes nothing")
 
 
-def _analysed(text: str, path: str, rules: Sequence[type[Rule]], honour_noqa: bool, project: Project) -> _Analysis:
+def _analysed(
+    text: str,
+    path: str,
+    rules: Sequence[type[Rule]],
+    honour_noqa: bool,
+    project: Project,
+    tree: ast.Module | None = None,
+) -> _Analysis:
     """The analysis, on a stack with room for deeply nested code (see bnlint.recursion)."""
-    return on_a_deep_stack(partial(_analyse, text, path, rules, honour_noqa, project))
+    return on_a_deep_stack(partial(_analyse, text, path, rules, honour_noqa, project, tree))
 
 
 @contextmanager
@@ -147,14 +157,21 @@ def _same_finding(diagnostic: Diagnostic, only: Diagnostic) -> bool:
     )
 
 
-def _analyse(text: str, path: str, rules: Sequence[type[Rule]], honour_noqa: bool, project: Project) -> _Analysis:
+def _analyse(
+    text: str,
+    path: str,
+    rules: Sequence[type[Rule]],
+    honour_noqa: bool,
+    project: Project,
+    tree: ast.Module | None = None,
+) -> _Analysis:
     file = Path(path)
-    project.provide(file, text)
+    project.provide(file, text, tree)
     # A file where no rule can fire is not parsed, unless BN910 has noqa comments naming bnlint codes to check.
     if not project.relevant(file) and not (honour_noqa and UnusedNoqa in rules and names_bnlint_codes(text)):
         # The screen looks for what the rules need, not for valid Python: a file Python cannot read is reported
-        # whatever the screen decided, as flake8 reports one (E999).
-        refused = None if project.screen_parsed(file) else _refusal(text, path)
+        # whatever the screen decided, as flake8 reports one (E999). A given tree is Python's reading of the text.
+        refused = None if tree is not None or project.screen_parsed(file) else _refusal(text, path)
         return _Analysis([refused] if refused is not None else [])
     directive = file_directive(text)
     if directive is not None:

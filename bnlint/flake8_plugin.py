@@ -52,14 +52,17 @@ class BnlintChecker:
         cls.project = Project(roots=[Path(root)] if root else (), keras=keras)
 
     def __init__(self, tree: ast.AST, lines: list[str], filename: str) -> None:
+        self._tree = tree if isinstance(tree, ast.Module) else None
         self._lines = lines
         self._filename = filename
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         # flake8 loses its whole run when a plugin raises, so nothing may escape from here.
         try:
+            # flake8 parsed exactly this text into the tree: the screen reads it instead of parsing again.
+            text = "".join(self._lines)
             diagnostics = check_source(
-                "".join(self._lines), self._filename, honour_noqa=False, project=BnlintChecker.project
+                text, self._filename, honour_noqa=False, project=BnlintChecker.project, tree=self._tree
             )
         except Exception as exc:  # flake8 loses its whole run when a plugin raises
             yield 1, 0, f"{INTERNAL_ERROR} internal error: {type(exc).__name__}: {exc} (please report it)", type(self)

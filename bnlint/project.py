@@ -8,6 +8,7 @@ Both front ends use the same rule, so `bnlint check DIR` and `flake8` agree on e
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import gc
 import os
@@ -76,6 +77,10 @@ class _AcrossTexts:
     program_roots: dict[tuple[Path, Path], Path] = field(default_factory=dict)  # per import root and top package
     program_files: dict[Path, tuple[Path, ...] | None] = field(default_factory=dict)  # None: too many to be one
     shadows: dict[tuple[Path, str], bool] = field(default_factory=dict)  # per importer and framework import
+    # Asked for each module of a program by each module of it (the Keras version, the program's methods): once each.
+    closures: dict[Path, tuple[Path, ...]] = field(default_factory=dict)  # imported_modules
+    dependencies: dict[Path, tuple[Path, ...]] = field(default_factory=dict)
+    relevance: dict[Path, bool] = field(default_factory=dict)  # the screen's answer, for readable modules
 
 
 @dataclass
@@ -126,19 +131,34 @@ class Project:
         """Facts that cross modules: wrappers, builders, batch norm."""
         return self._analyses.cross_module
 
-    def provide(self, path: Path, text: str | None) -> list[Path]:
+    def provide(self, path: Path, text: str | None, tree: ast.Module | None = None) -> list[Path]:
         """Use this text for `path` instead of reading the file (standard input, an editor's buffer); None reads the
         file again. When the text changes, the module's analysis and those of the modules that import it, directly
-        or not, are forgotten (the rest stay parsed); returns the modules forgotten."""
+        or not, are forgotten (the rest stay parsed); returns the modules forgotten. `tree`: Python's `ast` of the
+        text, where the front end has it (flake8's), for the screen to read instead of parsing the text again."""
         path = path.absolute()
+        forgotten = self._provide(path, text)
+        if tree is not None and text is not None:
+            self._summarize_from(path, text, tree)
+        return forgotten
+
+    def _summarize_from(self, path: Path, text: str, tree: ast.Module) -> None:
+        # The screen reads the summary of a text that mentions a framework (relevant); kept, not the tree.
+        summaries = self._of_each_text.summaries
+        if path not in summaries and self._mentions_framework(path):
+            summaries[path] = summarize(text, tree)
+
+    def _provide(self, path: Path, text: str | None) -> list[Path]:
         if self._analyses.kept > self._keep:
             self._drop_analyses()
         if path not in self._texts:
             # Nothing was derived from a text never seen, but what was derived from its absence (it could not be
-            # read) about it alone; the rest holds.
+            # read): about it alone, and its import lines (none), which the modules importing it took in.
             if text is not None:
                 self._texts[path] = text
             self._of_each_text.forget(path)
+            if path in self._across_texts.imports:
+                self._across_texts = self._new_across_texts()
             return []
         if self._texts[path] == text:
             return []
@@ -289,9 +309,12 @@ class Project:
         path = path.absolute()
         if self.text(path) is None:
             return False
-        if not self._mentions_framework(path) and not any(map(self._mentions_framework, self.imported_modules(path))):
-            return False
-        return self._across_texts.screen.reaches(path)
+        relevance = self._across_texts.relevance
+        if path not in relevance:
+            relevance[path] = (
+                self._mentions_framework(path) or any(map(self._mentions_framework, self.imported_modules(path)))
+            ) and self._across_texts.screen.reaches(path)
+        return relevance[path]
 
     def screen_parsed(self, path: Path) -> bool:
         """Whether the screen already found the file to be valid Python (it reads only files that mention a
@@ -423,6 +446,12 @@ class Project:
         batch-norm mode; its calls decide which graph is evaluated), and the modules those import (the classes
         of the objects they hand it)."""
         start = path.absolute()
+        dependencies = self._across_texts.dependencies
+        if start not in dependencies:
+            dependencies[start] = self._dependencies(start)
+        return list(dependencies[start])
+
+    def _dependencies(self, start: Path) -> tuple[Path, ...]:
         found: dict[Path, None] = dict.fromkeys(self.imported_modules(start))
         index = self._importers_index(self._program_root(start))
         pending = [start]
@@ -435,11 +464,17 @@ class Project:
                     found[importer] = None
                     found.update(dict.fromkeys(self.imported_modules(importer)))
         found.pop(start, None)
-        return list(found)
+        return tuple(found)
 
     def imported_modules(self, path: Path) -> list[Path]:
         """The project modules a file imports, directly or through the ones it imports, from their import lines."""
         start = path.absolute()
+        closures = self._across_texts.closures
+        if start not in closures:
+            closures[start] = self._imported_modules(start)
+        return list(closures[start])
+
+    def _imported_modules(self, start: Path) -> tuple[Path, ...]:
         found: dict[Path, None] = {}  # in the order met, each once
         pending = [start]
         while pending:
@@ -447,7 +482,7 @@ class Project:
                 if imported not in found and imported != start:
                     found[imported] = None
                     pending.append(imported)
-        return list(found)
+        return tuple(found)
 
     def _direct_imports(self, path: Path) -> list[Path]:
         imports = self._across_texts.imports

@@ -8,6 +8,7 @@ functions, classes and variables of other project modules. Each rule's own decla
 
 from __future__ import annotations
 
+import ast
 import inspect
 from pathlib import Path
 from textwrap import dedent
@@ -15,6 +16,7 @@ from textwrap import dedent
 import pytest
 
 from bnlint.analysis import catalogue
+from bnlint.analysis.screen import summarize
 from bnlint.engine import check_source
 from bnlint.project import Project
 from bnlint.rules import ALL_RULES, screened_apis
@@ -227,3 +229,20 @@ def test_a_stale_bnlint_noqa_is_still_reported_where_the_screen_rules_the_file_o
     assert [diagnostic.code for diagnostic in check_source(text, "train.py")] == ["BN910"]
     other_tools = "import tensorflow as tf\nloss = tf.reduce_mean(x)  # noqa: E501\n"
     assert check_source(other_tools, "train.py") == []
+
+
+def _with_parent_links(tree: ast.Module) -> ast.Module:
+    """What some flake8 plugins do to the tree flake8 hands every plugin: a link from each node to its parent."""
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            child.parent = node  # type: ignore[attr-defined]
+    return tree
+
+
+def test_a_summary_from_the_tree_flake8_hands_over_is_the_summary_of_the_text():
+    text = dedent(MODEL) + "layers = tf.layers\nNORM = layers.batch_normalization\nif (n := 3):\n    pass\n"
+    from_text = summarize(text)
+    assert summarize(text, ast.parse(text)) == from_text
+    # Links other plugins added lead back up the tree: followed, they would make every unit use every name.
+    assert summarize(text, _with_parent_links(ast.parse(text))) == from_text
+    assert from_text.units is not None and from_text.units[-1].references == {"n"}

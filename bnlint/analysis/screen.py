@@ -89,11 +89,13 @@ class Summary:
 UNPARSED = Summary(None, {}, {}, ())
 
 
-def summarize(text: str) -> Summary:
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return UNPARSED
+def summarize(text: str, tree: ast.Module | None = None) -> Summary:
+    """`tree`: Python's `ast` of exactly `text`, where the caller has it (flake8 hands its plugins one)."""
+    if tree is None:
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            return UNPARSED
     units: list[Unit] = []
     binders: dict[str, list[int]] = {}
     aliases: dict[str, list[str]] = {}
@@ -128,7 +130,8 @@ def summarize(text: str) -> Summary:
 
 def _references(statement: ast.stmt) -> frozenset[str]:
     """The names and the dotted chains on names (`tf.layers.dense`) the statement's code uses; its imports bind
-    names, they use none. Hot: one pass over every node of every screened module."""
+    names, they use none. Hot: one pass over every node of every screened module. It follows the syntax's own
+    fields, not every attribute: a tree flake8 hands over may carry links its other plugins added (to a parent)."""
     references: set[str] = set()
     pending: list[object] = [statement]
     while pending:
@@ -144,7 +147,8 @@ def _references(statement: ast.stmt) -> frozenset[str]:
             continue
         elif kind is ast.Import or kind is ast.ImportFrom or not isinstance(node, ast.AST):
             continue  # strings, None and numbers in the fields below
-        for value in node.__dict__.values():
+        for name in kind._fields:
+            value = getattr(node, name, None)  # an optional field may be missing from a hand-made node
             if type(value) is list:
                 pending.extend(value)
             else:
