@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from corpus_generate import write_scripts
+from corpus_generate import TOWERS, write_scripts, write_shapes
 from corpus_report import (
     FLAKE8_F,
     LIBCST,
@@ -50,6 +50,7 @@ CORPORA = ("small", "large", "stdlib", "scaling")
 QUICK_CORPORA = ("small", "stdlib", "scaling")
 QUICK_SUBSETS = {"small": "tflearn-*", "large": "*/tensorflow/python/layers", "stdlib": "json"}
 SCALING_LINES = (1_000, 10_000, 50_000)
+SHAPE_LINES = (1_000, 5_000, 20_000)  # the shapes of issue 19 (corpus_generate.SHAPES)
 QUICK_SCALING_LINES = (1_000,)
 # The floor of any libcst-based design: read each file and parse it, nothing else, in one process.
 PARSE_ONLY = (
@@ -63,7 +64,7 @@ TITLES = {
     "small": "Small corpus: tf-slim 1.1.0, tensorpack 0.11, tflearn 0.5.0 (sdist), tf-models-official 2.20.0",
     "large": "Large corpus: the `*.py` files of the tensorflow-cpu 2.21.0 wheel (cp311, manylinux)",
     "stdlib": "Non-TensorFlow corpus: the standard library's own `.py` files (no tests, site-packages or venv)",
-    "scaling": "Scaling: generated TF1-style training scripts, one file per run",
+    "scaling": "Scaling: generated TF1-style training scripts (towers; the shapes of issue 19), one file per run",
 }
 
 
@@ -191,20 +192,27 @@ def _stdlib(options: Options, tools: Tools) -> Suite:
 
 
 def _scaling(options: Options, tools: Tools) -> Suite:
-    sizes = QUICK_SCALING_LINES if options.quick else SCALING_LINES
-    scripts = write_scripts(options.cache / "corpora" / "scaling", sizes)
-    bnlint = [_scaled(tools.bnlint_cold(path, 1), "bnlint", size, path) for size, path in scripts.items()]
-    parse = [_scaled(tools.parse_only(path), "libcst", size, path) for size, path in scripts.items()]
-    title = f"{TITLES['scaling']}; start-up = the 1-line `{scripts[0].name}`"
-    return Suite("scaling", title, len(scripts), sum(_lines(path) for path in scripts.values()), 0.0, bnlint + parse)
+    folder = options.cache / "corpora" / "scaling"
+    scripts = write_scripts(folder, QUICK_SCALING_LINES if options.quick else SCALING_LINES)
+    start_up = scripts.pop(0)
+    groups = {TOWERS: scripts, **write_shapes(folder, QUICK_SCALING_LINES if options.quick else SHAPE_LINES)}
+    commands = []
+    for tool, command in (("bnlint", lambda path: tools.bnlint_cold(path, 1)), ("libcst", tools.parse_only)):
+        commands.append(_scaled(command(start_up), tool, "", 0, start_up))
+        for group, paths in groups.items():
+            commands += [_scaled(command(path), tool, group, size, path) for size, path in paths.items()]
+    title = f"{TITLES['scaling']}; start-up = the 1-line `{start_up.name}`"
+    paths = [start_up, *(path for group in groups.values() for path in group.values())]
+    return Suite("scaling", title, len(paths), sum(_lines(path) for path in paths), 0.0, commands)
 
 
-def _scaled(command: Command, tool: str, size: int, path: Path) -> Command:
-    """The command on one generated script (size 0: the start-up script), whose wall time, less the start-up
-    script's in the same round, is divided by its lines."""
+def _scaled(command: Command, tool: str, group: str, size: int, path: Path) -> Command:
+    """The command on one generated script (size 0: the start-up script), whose wall time and peak RSS, less the
+    start-up script's in the same round, are divided by its lines."""
     start_up = Comparison(f"{tool}@0", "start-up", "start-up") if size else None
     label = f"{command.label}, `{path.name}`"
-    return replace(command, key=f"{tool}@{size}", label=label, lines=_lines(path), comparison=start_up)
+    key = f"{tool}@{group}@{size}" if size else f"{tool}@0"
+    return replace(command, key=key, label=label, lines=_lines(path), comparison=start_up, group=group)
 
 
 def _baselines(tools: Tools, path: Path) -> list[Command]:

@@ -183,8 +183,8 @@ def scaling_table(suite: Suite) -> list[str]:
         f"#### {suite.title}",
         "",
         f"| command | lines | rounds | wall s median (min{DASH}max) | CPU s | peak RSS MB | µs/line net of start-up "
-        f"| per line, {TIMES} the smallest script |",
-        "|---|---:|---:|---|---:|---:|---:|---:|",
+        f"| per line, {TIMES} the smallest script | KB/line net of start-up | memory per line, {TIMES} the smallest |",
+        "|---|---:|---:|---|---:|---:|---:|---:|---:|---:|",
     ]
     for command in suite.commands:
         samples = suite.samples.get(command.key, [])
@@ -196,6 +196,8 @@ def scaling_table(suite: Suite) -> list[str]:
 def _scaling_row(suite: Suite, command: Command, samples: list[Sample]) -> str:
     per_line = net_per_line(suite, command)
     smallest = net_per_line(suite, smallest_script(suite, command))
+    memory = net_memory_per_line(suite, command)
+    smallest_memory = net_memory_per_line(suite, smallest_script(suite, command))
     cells = [
         _label(suite, command),
         f"{command.lines:,}",
@@ -205,6 +207,8 @@ def _scaling_row(suite: Suite, command: Command, samples: list[Sample]) -> str:
         f"{max(sample.peak_rss_mb for sample in samples):.0f}",
         "start-up" if per_line is None else f"{per_line:,.0f}",
         "" if per_line is None or not smallest else f"{per_line / smallest:.2f}",
+        "start-up" if memory is None else f"{memory:,.1f}",
+        "" if memory is None or not smallest_memory else f"{memory / smallest_memory:.2f}",
     ]
     return "| " + " | ".join(cells) + " |"
 
@@ -217,9 +221,25 @@ def net_per_line(suite: Suite, command: Command) -> float | None:
     return None if net is None else net / command.lines * 1e6
 
 
+def net_memory_per_line(suite: Suite, command: Command) -> float | None:
+    """Kilobytes of peak RSS per line once the start-up script's peak RSS (same tool, same round) is taken off:
+    the median over rounds."""
+    rows = suite.samples.get(command.key)
+    bases = suite.samples.get(command.comparison.key) if command.comparison is not None else None
+    if not rows or not bases:
+        return None
+    net = statistics.median(row.peak_rss_mb - base.peak_rss_mb for row, base in zip(rows, bases, strict=False))
+    return net * 1024 / command.lines
+
+
 def smallest_script(suite: Suite, command: Command) -> Command:
-    """The same tool's row on the smallest generated script: the scaling rows of one tool share their start-up."""
-    same_tool = [other for other in suite.commands if other.comparison == command.comparison and other.lines]
+    """The same tool's row on the smallest script of the same shape: the scaling rows of one tool share their
+    start-up."""
+    same_tool = [
+        other
+        for other in suite.commands
+        if other.comparison == command.comparison and other.group == command.group and other.lines
+    ]
     return min(same_tool, key=lambda other: other.lines)
 
 

@@ -11,10 +11,12 @@ from corpus_report import (
     Target,
     added_per_file,
     median_wall,
+    net_memory_per_line,
     net_per_line,
     paired,
     smallest_script,
 )
+from corpus_generate import SHAPES, TOWERS
 from corpus_timing import Suite
 
 NOT_MEASURED = "not measured"
@@ -37,6 +39,7 @@ def targets(suites: dict[str, Suite], cpus: int) -> list[Target]:
         _torchfix(
             "7b", small, "torchfix-marked", "on the `# torch`-marked copy (`--torch-marked`): it parses every file"
         ),
+        *(_shape(f"8{letter}", scaling, shape) for letter, shape in zip("abcd", SHAPES, strict=True)),
     ]
 
 
@@ -89,7 +92,7 @@ def _scaling(scaling: Suite | None) -> Target:
         "time linear in file size: µs/line (net of start-up) on the largest generated script "
         f"≤ 1.5{TIMES} that on the smallest"
     )
-    sized = [c for c in scaling.commands if c.key.startswith("bnlint@") and c.comparison] if scaling else []
+    sized = [c for c in scaling.commands if c.key.startswith("bnlint@") and c.group == TOWERS] if scaling else []
     if len(sized) < 2:
         return Target("6", goal, "needs two script sizes", NOT_MEASURED)
     largest = max(sized, key=lambda command: command.lines)
@@ -122,3 +125,28 @@ def _torchfix(number: str, small: Suite | None, key: str, how: str) -> Target:
     if plugin is not None:
         measured += f" (as a flake8 plugin, bnlint adds {plugin:.2f} ms/file to flake8)"
     return Target(number, goal, measured, _verdict(small, keys, lambda: per_file < torchfix))
+
+
+def _shape(number: str, scaling: Suite | None, shape: str) -> Target:
+    """Issue 19: a generated shape's time and peak memory per line, net of start-up, at its largest script within
+    1.5× of those at its smallest."""
+    goal = (
+        f"`{shape}` scripts (issue 19): time per line and peak memory per line (net of start-up) at the largest "
+        f"within 1.5{TIMES} of those at the smallest"
+    )
+    sized = [c for c in scaling.commands if c.key.startswith("bnlint@") and c.group == shape] if scaling else []
+    if len(sized) < 2:
+        return Target(number, goal, "needs two script sizes", NOT_MEASURED)
+    largest = max(sized, key=lambda command: command.lines)
+    smallest = smallest_script(scaling, largest)
+    keys = (largest.key, smallest.key, largest.comparison.key)
+    time, base_time = net_per_line(scaling, largest), net_per_line(scaling, smallest)
+    memory, base_memory = net_memory_per_line(scaling, largest), net_memory_per_line(scaling, smallest)
+    if None in (time, base_time, memory, base_memory) or not base_time or not base_memory:
+        return Target(number, goal, "", _verdict(scaling, keys, lambda: False))
+    measured = (
+        f"{time:,.0f} µs/line at {largest.lines:,} lines, {base_time:,.0f} at {smallest.lines:,}: "
+        f"{time / base_time:.2f}{TIMES}; {memory:,.1f} KB/line, {base_memory:,.1f}: {memory / base_memory:.2f}{TIMES}"
+    )
+    passed = time <= 1.5 * base_time and memory <= 1.5 * base_memory
+    return Target(number, goal, measured, _verdict(scaling, keys, lambda: passed))

@@ -35,6 +35,7 @@ class Command:
     label: str
     argv: tuple[str, ...]
     lines: int = 0  # the lines of the one file it reads, for the scaling rows
+    group: str = ""  # the generated shape of a scaling row: its rows are compared with its smallest script
     comparison: Comparison | None = None
     normal_exits: frozenset[int] = NORMAL_EXITS
 

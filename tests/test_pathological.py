@@ -1,15 +1,21 @@
 """Pathological code finishes, with the findings it holds or with Python's own reason for refusing it: deep nesting
 of every kind, long call and wrapper chains, a huge literal, modules that import themselves or each other, a builder
-that calls itself, star imports, names built by exec. Time against file size is measured by the benchmark (its
-scaling table: 1k, 10k and 50k lines), not here."""
+that calls itself, star imports, names built by exec, and the long generated shapes of issue 19 (a name rebound at
+the top level thousands of times, a chain of distinct names, one long function, a chain of wrappers). Time and
+memory against file size are measured by the benchmark (its scaling table: 1k to 50k lines), not here."""
 
 from __future__ import annotations
+
+import sys
 
 import pytest
 
 from bnlint.engine import check_source
 from bnlint.project import Project
-from support import run
+from support import ROOT, run
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from corpus_generate import SHAPES  # noqa: E402  (the shapes the benchmark times)
 
 HEADER = "import tensorflow as tf\n"
 FIXED = "tf.layers.batch_normalization(x, training=True)"  # a BN001, the finding each shape hides
@@ -125,3 +131,25 @@ def test_a_long_generated_script():
     text = HEADER + "".join(block.format(n=n, mode="True" if n % 10 == 0 else "is_training") for n in range(2_000))
     assert text.count("\n") > 10_000
     assert _codes(text) == ["BN001"] * 200
+
+
+def _line_of(text: str, fragment: str) -> list[int]:
+    return [number for number, line in enumerate(text.splitlines(), 1) if fragment in line]
+
+
+@pytest.mark.parametrize("shape", ["rebinding", "chain", "long_function"])
+def test_a_long_chain_of_blocks_finishes_with_its_findings(shape):
+    """3,000 lines of `x = block(x, is_training)` (or `v1 = block(v0, t)`, ...): a BN001 at every block passed
+    False in the graph the train op learns from, however far back from the loss, and the train op's BN002."""
+    text = SHAPES[shape](3_000)
+    frozen = _line_of(text, ", False)")
+    assert len(frozen) == 29 and text.count("\n") == 3_000
+    found = [(d.code, d.line) for d in check_source(text, "train.py", project=Project())]
+    assert found == [("BN001", line) for line in frozen] + [("BN002", *_line_of(text, ".minimize("))]
+
+
+def test_a_long_wrapper_chain_script_finishes_with_its_findings():
+    """750 wrappers, each passing its flag to the one before; the last called without it."""
+    text = SHAPES["wrappers"](3_000)
+    found = [(d.code, d.line) for d in check_source(text, "train.py", project=Project())]
+    assert found == [("BN004", *_line_of(text, "logits = w")), ("BN002", *_line_of(text, ".minimize("))]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from bnlint.analysis.syntax import Binding, BindingKind, CallSite, ItemAssignment, Scope, dotted_name
 
@@ -77,6 +78,8 @@ class ResultUses:
                 self._items.setdefault(item.scope, []).append(item)
         self._derived: dict[CallSite, set[str]] = {}
         self._collecting: dict[Scope, list[tuple[CallSite, str]]] = {}
+        # What each scope puts into each name, in source order: asked once per use of the name in a slice.
+        self._collected: dict[tuple[Scope, str], list[cst.BaseExpression]] = {}
         for call in calls:
             func = call.node.func
             if (
@@ -85,6 +88,10 @@ class ResultUses:
                 and isinstance(func.value, cst.Name)
             ):
                 self._collecting.setdefault(call.scope, []).append((call, func.value.value))
+                self._collected.setdefault((call.scope, func.value.value), []).extend(a.value for a in call.node.args)
+        for item in items:
+            if item.value is not None:
+                self._collected.setdefault((item.scope, item.name), []).append(item.value)
 
     def derived_names(self, site: CallSite) -> set[str]:
         if site not in self._derived:
@@ -114,14 +121,7 @@ class ResultUses:
 
     def collected(self, name: str, scope: Scope) -> list[cst.BaseExpression]:
         """What the scope puts into the object a name holds: `losses.append(loss)`, `losses[i] = loss`."""
-        found = [
-            arg.value
-            for call, receiver in self._collecting.get(scope, ())
-            if receiver == name
-            for arg in call.node.args
-        ]
-        found += [item.value for item in self._items.get(scope, ()) if item.name == name and item.value is not None]
-        return found
+        return self._collected.get((scope, name), [])
 
     def carried_names(self, site: CallSite) -> set[str]:
         """Names whose value comes from the call's result in any order: what a loop carries from one pass to the
@@ -156,20 +156,44 @@ def _bindings_after(scope: Scope, order: int) -> list[Binding]:
     )
 
 
+@dataclass
+class Followed:
+    """What one backward slice has followed of each name: a use of a name sees the first bindings of the scope that
+    binds it (`Resolver.visible`), and a later use the same ones or more, so each binding is followed once per
+    slice however many uses see it (`x = block(x)` repeated N times: N steps, not N²/2), and what the scope
+    collects into the name once."""
+
+    bindings: dict[tuple[Scope, str], int] = field(default_factory=dict)  # how many of the first are followed
+    collected: set[tuple[Scope, str]] = field(default_factory=set)
+
+
 def binding_sources(
-    lookup: Callable[[str, Scope, int], list[Binding]],
+    visible: Callable[[str, Scope, int], tuple[Scope | None, list[Binding], int]],
     uses: ResultUses,
     name: str,
     scope: Scope,
     order: int,
     from_outside: Callable[[Binding], list[Source]],
+    followed: Followed,
 ) -> list[Source]:
-    """One step of a backward slice: the expressions a use of `name` takes its value from. Assignments, `+=`,
-    loop iterables and what the scope collects into the name are read here; a parameter's or an import's value
-    comes from outside the function, which `from_outside` says (the module's calls, or the whole program's)."""
+    """One step of a backward slice: the expressions a use of `name` takes its value from, less what the slice has
+    already followed. Assignments, `+=`, loop iterables and what the scope collects into the name are read here; a
+    parameter's or an import's value comes from outside the function, which `from_outside` says (the module's
+    calls, or the whole program's)."""
+    owner, bindings, count = visible(name, scope, order)
+    if owner is None or not count:  # no scope binds the name
+        return []
+    key = (owner, name)
+    done = followed.bindings.get(key, 0)
     sources: list[Source] = []
-    for binding in lookup(name, scope, order):
-        sources += [(value, binding.scope, order) for value in uses.collected(name, binding.scope)]
+    if key not in followed.collected:
+        followed.collected.add(key)
+        # Every binding of the list is the owner's (Scope.add), so the owner's collections are every binding's.
+        sources += [(value, owner, order) for value in uses.collected(name, owner)]
+    if count <= done:
+        return sources
+    followed.bindings[key] = count
+    for binding in bindings[done:count]:
         if binding.kind is BindingKind.ASSIGN and binding.value is not None:
             sources.append((binding.value, binding.scope, binding.order))
         elif binding.kind in (BindingKind.PARAM, BindingKind.IMPORT):

@@ -15,7 +15,7 @@ import libcst as cst
 
 from bnlint.analysis import catalogue
 from bnlint.analysis.arguments import ArgumentRef
-from bnlint.analysis.dataflow import Source, attribute_sources, binding_sources
+from bnlint.analysis.dataflow import Followed, Source, attribute_sources, binding_sources
 from bnlint.analysis.syntax import Binding, BindingKind, CallSite, ConditionKind, FunctionInfo, Scope, exclusive
 from bnlint.analysis.values import External, Unknown, Unresolved, Value
 
@@ -147,6 +147,7 @@ class Evaluation:
         what fills it is added by statements anywhere, not followed here."""
         calls: set[CallSite] = set()
         seen: set[cst.CSTNode] = set()
+        followed = Followed()
         work = list(roots)
         while work and len(seen) < _MAX_EXPRESSIONS:
             node, scope, order = work.pop()
@@ -162,9 +163,9 @@ class Evaluation:
                     return Unknown.UNRESOLVED
                 calls.add(site)
             for name in parts.bare_names:
-                work += self._sources_of_name(name, scope, order)
+                work += self._sources_of_name(name, scope, order, followed)
             for chain in parts.chains:
-                work += self._sources_of_attribute(chain, scope, order)
+                work += self._sources_of_attribute(chain, scope, order, followed)
         return calls
 
     def _reads_losses(self, site: CallSite) -> bool:
@@ -181,9 +182,9 @@ class Evaluation:
                 return False
         return name in catalogue.COLLECTION_READERS
 
-    def _sources_of_name(self, name: str, scope: Scope, order: int) -> list[Source]:
+    def _sources_of_name(self, name: str, scope: Scope, order: int, followed: Followed) -> list[Source]:
         uses = self._facts.result_uses
-        return binding_sources(self._resolver.lookup, uses, name, scope, order, self._from_outside)
+        return binding_sources(self._resolver.visible, uses, name, scope, order, self._from_outside, followed)
 
     def _from_outside(self, binding: Binding) -> list[Source]:
         """A parameter takes what the module's calls pass; an import, nothing this module's slice follows."""
@@ -200,12 +201,12 @@ class Evaluation:
                 found.append((argument.value, argument.scope, argument.order))
         return found
 
-    def _sources_of_attribute(self, chain: str, scope: Scope, order: int) -> list[Source]:
+    def _sources_of_attribute(self, chain: str, scope: Scope, order: int, followed: Followed) -> list[Source]:
         """`self.d_loss`: every value a method of the class assigns to that attribute; `model.loss`: the object."""
         root, _, rest = chain.partition(".")
         cls = self._resolver.self_class(root, scope, order)
         if cls is None:
-            return self._sources_of_name(root, scope, order)
+            return self._sources_of_name(root, scope, order, followed)
         return attribute_sources(cls.attributes.get(rest.partition(".")[0], []))
 
 

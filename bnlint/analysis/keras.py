@@ -36,7 +36,7 @@ from bnlint.analysis import catalogue
 from bnlint.analysis.arguments import ArgumentRef, Found, call_arguments, find_argument
 from bnlint.analysis.calls import UserCall
 from bnlint.analysis.resolver import literal_value
-from bnlint.analysis.dataflow import Source, attribute_sources, binding_sources
+from bnlint.analysis.dataflow import Followed, Source, attribute_sources, binding_sources
 from bnlint.analysis.syntax import (
     Binding,
     BindingKind,
@@ -442,6 +442,7 @@ class KerasObjects:
         arguments the program passes for parameters, what a `Sequential` is given by `.add`, and with
         `into_returns` the return values of the project functions called."""
         seen: set[cst.CSTNode] = set()
+        followed = Followed()
         work = list(roots)
         while work and len(seen) < _MAX_EXPRESSIONS:
             node, scope, order = work.pop()
@@ -461,13 +462,13 @@ class KerasObjects:
                     function = user_call.function
                     work += [(value, function.scope, _AFTER_ALL) for value in function.returns]
             for name in parts.bare_names:
-                work += owner.keras._name_sources(name, scope, order)
+                work += owner.keras._name_sources(name, scope, order, followed)
             for chain in parts.chains:
-                work += owner.keras._chain_sources(chain, scope, order)
+                work += owner.keras._chain_sources(chain, scope, order, followed)
 
-    def _name_sources(self, name: str, scope: Scope, order: int) -> list[Source]:
+    def _name_sources(self, name: str, scope: Scope, order: int, followed: Followed) -> list[Source]:
         uses = self._facts.result_uses
-        return binding_sources(self._resolver.lookup, uses, name, scope, order, self._from_outside)
+        return binding_sources(self._resolver.visible, uses, name, scope, order, self._from_outside, followed)
 
     def _from_outside(self, binding: Binding) -> list[Source]:
         """A parameter takes what the program's calls pass (`self` is read by chains); an import, the object
@@ -479,12 +480,12 @@ class KerasObjects:
         value = self._resolver.binding_value(binding) if binding.kind is BindingKind.IMPORT else None
         return [(value.call, value.scope, value.order)] if isinstance(value, CallResult) else []
 
-    def _chain_sources(self, chain: str, scope: Scope, order: int) -> list[Source]:
+    def _chain_sources(self, chain: str, scope: Scope, order: int, followed: Followed) -> list[Source]:
         """`self.backbone`: every value a method of the class stores there; `base.output`: the object `base`."""
         root, _, rest = chain.partition(".")
         cls = self._resolver.self_class(root, scope, order)
         if cls is None:
-            return self._name_sources(root, scope, order)
+            return self._name_sources(root, scope, order, followed)
         return attribute_sources(self._resolver.attribute_bindings(cls, rest.partition(".")[0]))
 
     def _arguments_for(self, function: FunctionInfo, name: str) -> list[Source]:

@@ -7,14 +7,14 @@ real TensorFlow code; this resolver only looks at the names a rule asks about.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import Protocol
 
 import libcst as cst
 
 from bnlint.analysis import catalogue
 from bnlint.analysis.arguments import ArgumentRef, find_argument
-from bnlint.analysis.fixpoint import Memo
+from bnlint.analysis.fixpoint import Memo, PrefixAny
 from bnlint.analysis.syntax import Binding, BindingKind, ClassInfo, FunctionInfo, ModuleSyntax, Scope, ScopeKind
 from bnlint.analysis.values import (
     AnyMember,
@@ -90,6 +90,9 @@ class Resolver:
         # A binding met again while it is evaluated is a cycle (`x = x.y`), which resolves to nothing.
         self._binding_values: Memo[Binding, Value] = Memo(Unknown.UNRESOLVED)
         self._binding_flags: Memo[Binding, Flag] = Memo(Unknown.DYNAMIC)
+        # Whether a binding of a list disagrees with the list's first, by value and by flag.
+        self._value_disagreements: PrefixAny[Binding] = PrefixAny()
+        self._flag_disagreements: PrefixAny[Binding] = PrefixAny()
         self._stars_in_progress: set[str] = set()
         self._returns_in_progress: set[FunctionInfo] = set()
         self._appends: dict[tuple[Scope, str], list[cst.BaseExpression]] | None = None
@@ -108,9 +111,17 @@ class Resolver:
         In the use's own function, only bindings made before `order` count when there are any (so that
         `tf = tf.compat.v1` reads the import); from an enclosing scope every binding counts.
         """
+        _, bindings, count = self.visible(name, scope, order)
+        return bindings if count == len(bindings) else bindings[:count]
+
+    def visible(self, name: str, scope: Scope, order: int | None = None) -> tuple[Scope | None, list[Binding], int]:
+        """What `lookup` gives, without copying: the scope that binds the name, all its bindings of the name, and
+        how many of them, from the first, the use sees (None, [], 0 when no scope binds it). Uses of a name
+        rebound N times in one scope see prefixes of one list, which a caller that has followed a longer prefix
+        need not follow again: `x = block(x)` repeated costs N steps, not the N²/2 of each use copying its own."""
         owner = self._for(scope)
         if owner is not self:
-            return owner.lookup(name, scope, order)
+            return owner.visible(name, scope, order)
         current: Scope | None = scope.module if name in scope.global_names else scope
         local = True
         in_function = False
@@ -124,14 +135,14 @@ class Resolver:
                     # Bindings are recorded in traversal order, so the earlier ones are a prefix.
                     count = bisect.bisect_left(bindings, order, key=lambda binding: binding.order)
                     if count:
-                        return bindings[:count]
-                return bindings
+                        return current, bindings, count
+                return current, bindings, len(bindings)
             if current.kind is not ScopeKind.COMPREHENSION:
                 local = False
             if current.kind in (ScopeKind.FUNCTION, ScopeKind.LAMBDA):
                 in_function = True
             current = current.parent
-        return []
+        return None, [], 0
 
     # -- references ------------------------------------------------------------------------------------------
 
@@ -154,10 +165,10 @@ class Resolver:
         return value.name if isinstance(value, External) else None
 
     def _resolve_name(self, name: str, scope: Scope, order: int | None) -> Value:
-        bindings = self.lookup(name, scope, order)
-        if not bindings:
+        owner, bindings, count = self.visible(name, scope, order)
+        if not count:
             return self._star_imported(name)
-        return self._agreed(bindings)
+        return self._agreed((owner, name), bindings, count)
 
     def _star_imported(self, name: str) -> Value:
         """A name only a `from module import *` can bind: the last such import that supplies it wins, as in Python."""
@@ -248,12 +259,14 @@ class Resolver:
         """What a module-level name of this module refers to, as another module importing it sees it."""
         return self._resolve_name(name, self._syntax.scope, None)
 
-    def _agreed(self, bindings: list[Binding]) -> Value:
-        """The value every binding gives, or Unknown.UNRESOLVED; stops at the first that disagrees."""
+    def _agreed(self, key: Hashable, bindings: list[Binding], count: int) -> Value:
+        """The value each of the first `count` bindings (of the list `key` names) gives, or Unknown.UNRESOLVED;
+        stops at the first that disagrees."""
         first = self.binding_value(bindings[0])
         if first is Unknown.UNRESOLVED:
             return Unknown.UNRESOLVED
-        return first if all(self.binding_value(binding) == first for binding in bindings[1:]) else Unknown.UNRESOLVED
+        differs = self._value_disagreements(key, bindings, count, lambda binding: self.binding_value(binding) != first)
+        return Unknown.UNRESOLVED if differs else first
 
     def binding_value(self, binding: Binding) -> Value:
         owner = self._for(binding.scope)
@@ -389,7 +402,7 @@ class Resolver:
             return self.function_ref(method, bound=bound)
         bindings = cls.attributes.get(attr) or cls.scope.bindings.get(attr)
         if bindings:
-            return self._agreed(bindings)
+            return self._agreed(("member", cls, attr), bindings, len(bindings))
         for base in cls.node.bases:
             parent = self.resolve(base.value, cls.scope.parent or cls.scope)
             if isinstance(parent, ClassRef):
@@ -484,7 +497,8 @@ class Resolver:
         if is_literal:
             return Literal(value, node)
         if isinstance(node, cst.Name):
-            return self._agreed_flag(self.lookup(node.value, scope, order), node.value)
+            owner, bindings, count = self.visible(node.value, scope, order)
+            return self._agreed_flag((owner, node.value), bindings, count, node.value)
         if isinstance(node, cst.Attribute):
             return self._attribute_flag(node, scope, order)
         if (
@@ -497,18 +511,25 @@ class Resolver:
                 return Literal(value, node)
         return Unknown.DYNAMIC
 
-    def _agreed_flag(self, bindings: Sequence[Binding], name: str) -> Flag:
-        """The flag every binding of a name gives; Unknown.DYNAMIC when they disagree or there is none."""
-        if not bindings:
+    def _agreed_flag(self, key: Hashable, bindings: Sequence[Binding], count: int, name: str) -> Flag:
+        """The flag each of the first `count` bindings of a name (of the list `key` names) gives; Unknown.DYNAMIC
+        when they disagree or there is none."""
+        if not count:
             return Unknown.DYNAMIC
         first = self._binding_flag(bindings[0])
         if first is Unknown.DYNAMIC:
             return Unknown.DYNAMIC  # whatever the other bindings say, the name is not one known value
-        rest = (self._binding_flag(binding) for binding in bindings[1:])
         if isinstance(first, Literal):
-            same = all(isinstance(flag, Literal) and flag.value == first.value for flag in rest)
+            literal = first
+
+            def differs(binding: Binding) -> bool:
+                flag = self._binding_flag(binding)
+                return not isinstance(flag, Literal) or flag.value != literal.value
+
+            same = not self._flag_disagreements(key, bindings, count, differs)
             return Literal(first.value, first.node, constant=name) if same else Unknown.DYNAMIC
-        return first if all(flag == first for flag in rest) else Unknown.DYNAMIC
+        same = not self._flag_disagreements(key, bindings, count, lambda binding: self._binding_flag(binding) != first)
+        return first if same else Unknown.DYNAMIC
 
     def _attribute_flag(self, node: cst.Attribute, scope: Scope, order: int | None) -> Flag:
         """`tf.AUTO_REUSE`; `self.is_training` set from a constructor parameter; `Config.IS_TRAINING`."""
@@ -528,7 +549,7 @@ class Resolver:
         instance = cls.attributes.get(attr, [])
         bindings = instance + cls.scope.bindings.get(attr, [])
         if bindings or cls in seen:
-            flag = self._agreed_flag(bindings, attr)
+            flag = self._agreed_flag(("attribute", cls, attr), bindings, len(bindings), attr)
             # Code anywhere may set an object's attribute, so a constant stored on the instance is not one known
             # value; a constructor parameter stored there is still the flag the caller passed.
             return Unknown.DYNAMIC if instance and isinstance(flag, Literal) else flag
@@ -540,7 +561,8 @@ class Resolver:
 
     def module_flag(self, name: str) -> Flag:
         """The flag a module-level name of this module gives, as another module importing it sees it."""
-        return self._agreed_flag(self._syntax.scope.bindings.get(name, []), name)
+        bindings = self._syntax.scope.bindings.get(name, [])
+        return self._agreed_flag((self._syntax.scope, name), bindings, len(bindings), name)
 
     def _binding_flag(self, binding: Binding) -> Flag:
         owner = self._for(binding.scope)

@@ -101,6 +101,7 @@ def summarize(text: str, tree: ast.Module | None = None) -> Summary:
     aliases: dict[str, list[str]] = {}
     stars: list[str] = []
     nested = [list(_nested(statement)) for statement in tree.body]
+    walrus = ":=" in text  # once: asked per statement, it made a long module quadratic
     for statements in nested:
         for inner in statements:
             for name, target in _imports(inner):
@@ -118,7 +119,7 @@ def summarize(text: str, tree: ast.Module | None = None) -> Summary:
             units.append(Unit(frozenset()))
             continue
         units.append(Unit(_references(statement)))
-        for name in _bound(statement, statements, ":=" in text):
+        for name in _bound(statement, statements, walrus):
             binders.setdefault(name, []).append(index)
     return Summary(
         tuple(units),
@@ -234,8 +235,10 @@ def _dotted(node: ast.expr) -> str | None:
     return ".".join(reversed(parts))
 
 
-# A unit of a module: (module file, index of the unit).
-Node = tuple[Path, int]
+# A unit of a module: (module file, index of the unit); or a top-level name of a module: (module file, name), which
+# links to the units that bind it. Through the name, N units that use a name bound by M units make N + M links, not
+# N × M: a script that rebinds `x = block(x)` at the top level 20,000 times would otherwise hold 400 million.
+Node = tuple[Path, int | str]
 
 
 @dataclass(frozen=True)
@@ -298,17 +301,20 @@ class Screen:
 
     def _links_of(self, node: Node) -> tuple[Node | bool, ...]:
         if node not in self._steps:
-            path, index = node
+            path, key = node
             summary = self._links.summary(path)
             assert summary.units is not None
-            references = summary.units[index].references
-            self._steps[node] = tuple(step for name in references for step in self._reference(path, summary, name))
+            if isinstance(key, str):
+                self._steps[node] = tuple((path, index) for index in summary.binders[key])
+            else:
+                references = summary.units[key].references
+                self._steps[node] = tuple(step for name in references for step in self._reference(path, summary, name))
         return self._steps[node]
 
     def _reference(self, path: Path, summary: Summary, reference: str) -> Iterator[Node | bool]:
         root, _, rest = reference.partition(".")
-        for index in summary.binders.get(root, ()):
-            yield path, index
+        if root in summary.binders:
+            yield path, root
         for target in summary.aliases.get(root, ()):
             yield from self._dotted(path, f"{target}.{rest}" if rest else target)
         if root not in summary.binders and root not in summary.aliases:

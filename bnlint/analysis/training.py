@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Generator
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -13,7 +14,7 @@ from bnlint.analysis import catalogue
 from bnlint.analysis.arguments import ArgumentRef, find_argument
 from bnlint.analysis.calls import UserCall
 from bnlint.analysis.contexts import Frame, FrameKind
-from bnlint.analysis.fixpoint import Memo
+from bnlint.analysis.fixpoint import Memo, PrefixAny
 from bnlint.analysis.resolver import literal_value
 from bnlint.analysis.syntax import Binding, BindingKind, CallSite, FunctionInfo, Scope
 from bnlint.analysis.values import CallResult, External, Literal, Member, Value, from_framework
@@ -54,6 +55,7 @@ class TrainOps:
         self._binding_taints: Memo[tuple[Binding, _Env], Taint] = Memo(Taint.NONE)
         self._entered: list[FunctionInfo] = []
         self._dependent_bindings: Memo[Binding, bool] = Memo(False)
+        self._dependent_prefixes: PrefixAny[Binding] = PrefixAny()
         self.grouping_sites = [site for site in self._calls.callee if self._groups_update_ops(site)]
 
     # -- what is a train op ----------------------------------------------------------------------------------
@@ -184,14 +186,18 @@ class TrainOps:
 
     def _depends_on_updates(self, node: cst.BaseExpression, scope: Scope, order: int) -> bool:
         """The loss or gradients were computed under the dependency, so every step runs the update ops."""
+        return self._dependent_bindings.run(self._node_dependence(node, scope, order), self._binding_dependence)
+
+    def _node_dependence(self, node: cst.BaseExpression, scope: Scope, order: int) -> Generator[Binding, bool, bool]:
+        """The same, as a computation that yields each binding whose dependence it needs (see Memo.run)."""
         for call in self._parts.of(node).calls:
             site = self._calls.call_at.get(call)
             if site is not None and (self._under_dependency(site) or self._with_update_dependencies(site)):
                 return True
         for name in self._parts.names(node):
-            for binding in self._resolver.lookup(name, scope, order):
-                if self._binding_depends_on_updates(binding):
-                    return True
+            owner, bindings, count = self._resolver.visible(name, scope, order)
+            if (yield from self._dependent_prefixes.any((owner, name), bindings, count)):
+                return True
         return False
 
     def _with_update_dependencies(self, site: CallSite) -> bool:
@@ -204,15 +210,10 @@ class TrainOps:
             and self.taint(site.node.args[0].value, site.scope, site.order) > Taint.NONE
         )
 
-    def _binding_depends_on_updates(self, binding: Binding) -> bool:
-        return self._dependent_bindings.once(binding, self._compute_binding_dependence)
-
-    def _compute_binding_dependence(self, binding: Binding) -> bool:
-        return (
-            binding.kind is BindingKind.ASSIGN
-            and binding.value is not None
-            and self._depends_on_updates(binding.value, binding.scope, binding.order)
-        )
+    def _binding_dependence(self, binding: Binding) -> Generator[Binding, bool, bool]:
+        if binding.kind is BindingKind.ASSIGN and binding.value is not None:
+            return (yield from self._node_dependence(binding.value, binding.scope, binding.order))
+        return False
 
     def _groups_update_ops(self, site: CallSite) -> bool:
         """`tf.group(train_op, *update_ops)`, `sess.run([train_op, update_ops])` and the like."""
