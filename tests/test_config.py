@@ -137,7 +137,10 @@ def test_keras_version_comes_from_each_files_own_configuration(tmp_path):
     (tmp_path / "current" / "evaluate.py").write_text(PHASE_ZERO)
     (tmp_path / "current" / "pyproject.toml").write_text('[tool.bnlint]\nignore = ["BN001"]\n')  # no keras-version
     lines = run("bnlint", "check", ".", cwd=tmp_path).stdout.splitlines()
-    assert lines[:2] == [f"./current/evaluate.py:11:1: {KERAS3_MESSAGE}", f"./legacy/evaluate.py:11:1: {KERAS2_MESSAGE}"]
+    assert lines[:2] == [
+        f"./current/evaluate.py:11:1: {KERAS3_MESSAGE}",
+        f"./legacy/evaluate.py:11:1: {KERAS2_MESSAGE}",
+    ]
 
 
 @pytest.mark.parametrize(

@@ -167,8 +167,8 @@ def test_editor_toml_snippets_parse_and_name_the_server_command(block):
 
 
 def test_the_server_command_that_editor_snippets_use_exists():
-    for _, block in _blocks("lua") + _blocks("elisp"):
-        assert '"bnlint"' in block and '"server"' in block
+    for _, snippet in _blocks("lua") + _blocks("elisp"):
+        assert '"bnlint"' in snippet and '"server"' in snippet
     assert run("bnlint", "server", "--help").returncode == 0
 
 

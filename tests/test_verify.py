@@ -236,7 +236,8 @@ def test_a_discriminator_step_that_runs_the_update_ops_settles_the_generator_ste
     source = (FIXTURES / "runnable" / "bad_gan_steps_without_update_ops.py").read_text(encoding="utf-8")
     step = "d_opt = tf.train.AdamOptimizer(2e-4).minimize(d_loss, var_list=d_vars)"
     (line,) = [line for line in source.splitlines() if line.startswith(step)]
-    fixed = source.replace(line, f"with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):\n    {step}")
+    guarded = f"with tf.control_dependencies(tf.get_collection(tf.GraphKeys.UPDATE_OPS)):\n    {step}"
+    fixed = source.replace(line, guarded)
     script = tmp_path / "gan.py"
     script.write_text(fixed, encoding="utf-8")
     status, report = _verify(script)

@@ -191,7 +191,7 @@ class ConstantBatchNormMode(Rule):
 def _overridden_by_fit(facts: ModuleFacts, use: BatchNormUse) -> bool:
     """Keras 3 gives every layer of a functional model that fit() trains the mode of fit(), evaluate() and predict()
     over the literal (keras-team/keras#20285); a `False` meant to freeze is BN008's finding there."""
-    return facts.keras_version.major == 3 and facts.keras.in_fitted_graph(use.site)
+    return facts.keras.in_fitted_graph(use.site) and facts.keras_version.major == 3
 
 
 def _training_by_design(facts: ModuleFacts, use: BatchNormUse, flag: Literal) -> bool:
