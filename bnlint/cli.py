@@ -10,14 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bnlint import __version__
-from bnlint.analysis.keras_version import KerasSetting
 from bnlint.cache import CACHE_DIR, Cache, Key, Keys
 from bnlint.config import KNOWN_CODES, ConfigError, Configurations, Options, Settings
 from bnlint.diagnostic import ERROR_CODES, INTERNAL_ERROR, UNREADABLE, Diagnostic, error
 from bnlint.discovery import python_files
 from bnlint.docs import describe, rule_list, rule_text, rules_markdown
 from bnlint.engine import fix_source
-from bnlint.fixes import SourceFile
+from bnlint.keras_setting import KerasSetting
 from bnlint.noqa import add_noqa
 from bnlint.notebook import Notebook, is_notebook, read_notebook
 from bnlint.notebook import add_noqa as add_notebook_noqa
@@ -367,6 +366,8 @@ def _fix(args: argparse.Namespace, files: list[str], settings: dict[str, Setting
     """--fix writes each file's fixes back in its own encoding and line endings; --diff prints them as a unified
     diff and writes nothing. Notebooks are not fixed. The errors are, with --fix, only fixes that failed: the check
     of the fixed files reports the rest."""
+    from bnlint.fixes import SourceFile  # fixing parses: libcst is loaded only then
+
     done = _Fixed()
     for path in files:
         display = _display(path, args)

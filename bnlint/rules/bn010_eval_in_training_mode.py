@@ -2,17 +2,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-
-import libcst as cst
+from typing import TYPE_CHECKING
 
 from bnlint.analysis import catalogue
-from bnlint.analysis.arguments import ArgumentRef
-from bnlint.analysis.facts import ModuleFacts
-from bnlint.analysis.keras import ModelCall
-from bnlint.analysis.syntax import CallSite
-from bnlint.analysis.values import CallResult, Literal
-from bnlint.rules import edits
 from bnlint.rules.base import Finding, Rule, shown
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from bnlint.analysis.facts import ModuleFacts
+    from bnlint.analysis.keras import ModelCall
+    from bnlint.analysis.syntax import CallSite
 
 _HELP = (
     "training=True normalizes each batch with its own statistics, so a prediction depends on the rest of its batch,"
@@ -136,10 +136,15 @@ class EvalInTrainingMode(Rule):
 
 def _is_batch_norm_layer(target: ModelCall) -> bool:
     """A literal at a batch-norm layer is BN001's: this rule is about models that hold one."""
+    from bnlint.analysis.values import CallResult
+
     return isinstance(target.value, CallResult) and catalogue.batch_norm_api(target.value.api) is not None
 
 
 def _training_true(facts: ModuleFacts, site: CallSite, target: ModelCall) -> bool:
+    from bnlint.analysis.arguments import ArgumentRef
+    from bnlint.analysis.values import Literal
+
     found = facts.keras.training_argument(site, target)
     if not isinstance(found, ArgumentRef):
         return False
@@ -149,6 +154,10 @@ def _training_true(facts: ModuleFacts, site: CallSite, target: ModelCall) -> boo
 
 def _stated(facts: ModuleFacts, sites: list[CallSite]) -> set[cst.CSTNode]:
     """The calls whose statement carries a comment that states the choice (on its lines or the lines above it)."""
+    import libcst as cst
+
+    from bnlint.rules import edits
+
     if not sites:
         return set()
     stated: set[cst.CSTNode] = set()
@@ -162,6 +171,8 @@ def _stated(facts: ModuleFacts, sites: list[CallSite]) -> set[cst.CSTNode]:
 
 
 def _comments(node: cst.CSTNode) -> Iterator[cst.Comment]:
+    import libcst as cst
+
     if isinstance(node, cst.Comment):
         yield node
     for child in node.children:
