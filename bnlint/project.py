@@ -354,6 +354,12 @@ class Project:
         path = path.absolute()
         return self._importers_index(self._program_root(path)).get(path, [])
 
+    def program(self, path: Path) -> tuple[Path, tuple[Path, ...] | None]:
+        """The root of the program `path` belongs to and its Python files, whose import lines say which modules import
+        it (None: the root holds too many to be one program)."""
+        root = self._program_root(path.absolute())
+        return root, self._program_files(root)
+
     def _program_root(self, path: Path) -> Path:
         importer = self.module_id(path)
         top = importer.root / importer.name.split(".")[0]
