@@ -16,7 +16,6 @@ import sys
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -167,6 +166,8 @@ def _run_fingerprint(roots: Iterable[Path]) -> Iterable[str]:
         status = source.stat()
         yield f"{source.relative_to(package)}:{status.st_size}:{status.st_mtime_ns}"
     yield sys.version
+    from importlib.metadata import PackageNotFoundError, version  # about a tenth of a second: only a run needs it
+
     try:
         yield version("libcst")
     except PackageNotFoundError:  # pragma: no cover - libcst is a dependency
