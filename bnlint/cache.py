@@ -44,7 +44,7 @@ class Stamp:
     file's, and every Python file's of its program (their import lines decide which modules the result rests on)."""
 
     entry: str  # the entry's file name: which file, checked for which codes
-    value: str
+    value: str  # the hash of the run's fingerprint, the file's status, its program's and the configured Keras
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,8 @@ class Key:
     entry: str  # the entry's file name: which file, checked for which codes
     digest: str  # what the result rests on: bnlint, the file's bytes, the modules it imports, the project roots,
     # the configured Keras version
-    stamp: Stamp | None = None  # None: the file's program is too big to stamp; only the digest validates its entry
+    # None: only the digest validates the entry (a program too big to stamp, a module it rests on unreadable).
+    stamp: Stamp | None = None
     # The modules the result rests on outside the stamped program (a configured project root's), with their status.
     outside: tuple[tuple[str, Status], ...] = ()
 
