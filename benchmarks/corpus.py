@@ -20,7 +20,9 @@ from pathlib import Path
 from corpus_generate import TOWERS, write_scripts, write_shapes
 from corpus_report import (
     FLAKE8_F,
+    HEAVY_IMPORTS,
     LIBCST,
+    PYTHON,
     available_cpus,
     errors_section,
     header,
@@ -59,6 +61,18 @@ PARSE_ONLY = (
     "    root = pathlib.Path(name)\n"
     "    for path in sorted(root.rglob('*.py')) if root.is_dir() else [root]:\n"
     "        libcst.parse_module(path.read_bytes())\n"
+)
+# `--version` and `rule` in one process, which fails naming what they imported that they should not.
+START_UP_IMPORTS = (
+    "import sys\n"
+    "from bnlint.cli import main\n"
+    "for args in (['--version'], ['rule', 'BN002'], ['rule', '--format', 'markdown']):\n"
+    "    try:\n"
+    "        main(args)\n"
+    "    except SystemExit:\n"
+    "        pass\n"
+    "heavy = sorted(name for name in ('libcst', 'pygls', 'tensorflow') if name in sys.modules)\n"
+    "sys.exit(f'imported {heavy}' if heavy else 0)\n"
 )
 TITLES = {
     "small": "Small corpus: tf-slim 1.1.0, tensorpack 0.11, tflearn 0.5.0 (sdist), tf-models-official 2.20.0",
@@ -125,6 +139,23 @@ class Tools:
         comparison = Comparison("bnlint-j1", "speedup", "-j1") if jobs > 1 else None
         return Command(f"bnlint-j{jobs}", label, argv, comparison=comparison)
 
+    def start_up(self) -> list[Command]:
+        """Start-up as pre-commit hooks and editors pay it: bare Python, then bnlint commands that parse nothing."""
+        python = executable(self.environments.project, "python")
+        bnlint = executable(self.environments.project, "bnlint")
+        bare = Comparison(PYTHON, "ratio", "`python -c pass`")
+        return [
+            Command(PYTHON, "`python -c pass` (project venv)", (python, "-c", "pass"), normal_exits=frozenset({0})),
+            Command("bnlint-version", "`bnlint --version`", (bnlint, "--version"), comparison=bare),
+            Command("bnlint-rule", "`bnlint rule BN002`", (bnlint, "rule", "BN002"), comparison=bare),
+        ]
+
+    def start_up_imports(self) -> Command:
+        """Fails (exit 1, naming them) when `--version` or `rule` imports libcst, pygls or TensorFlow."""
+        python = executable(self.environments.project, "python")
+        argv = (python, "-c", START_UP_IMPORTS)
+        return Command(HEAVY_IMPORTS, "heavy imports of `--version` and `rule`", argv, normal_exits=frozenset({0}))
+
     def bnlint_warm(self, path: Path, name: str) -> Command:
         bnlint = executable(self.environments.project, "bnlint")
         cache = self.cache / "bnlint-cache" / name
@@ -176,8 +207,16 @@ def _small(options: Options, tools: Tools) -> Suite:
     if options.torch_marked:
         marked = torch_marked_corpus(options.cache, full) / path.relative_to(full)
         torchfix.append(tools.torchfix(marked, "torchfix-marked", ", on the `# torch`-marked copy"))
-    commands = [*_baselines(tools, path), *_plugin(tools, path), *torchfix, *_bnlint(tools, path, "small")]
-    return _suite(options, "small", path, commands)
+    commands = [
+        *_baselines(tools, path),
+        *_plugin(tools, path),
+        *torchfix,
+        *_bnlint(tools, path, "small"),
+        *tools.start_up(),
+    ]
+    suite = _suite(options, "small", path, commands)
+    suite.prime.append(tools.start_up_imports())
+    return suite
 
 
 def _large(options: Options, tools: Tools) -> Suite:

@@ -15,6 +15,8 @@ from corpus_timing import Command, Sample, Suite
 # The rows every corpus table is compared with, when the corpus has them.
 FLAKE8_F = "flake8-F"
 LIBCST = "libcst"
+PYTHON = "python"  # `python -c pass`: the start-up no Python program beats
+HEAVY_IMPORTS = "heavy-imports"  # the check that `--version` and `rule` import no libcst, pygls or TensorFlow
 # Named, not typed, so that no one mistakes them for an x and a hyphen.
 TIMES = "\N{MULTIPLICATION SIGN}"
 DASH = "\N{EN DASH}"

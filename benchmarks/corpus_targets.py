@@ -6,7 +6,9 @@ from collections.abc import Callable
 
 from corpus_report import (
     FLAKE8_F,
+    HEAVY_IMPORTS,
     LIBCST,
+    PYTHON,
     TIMES,
     Target,
     added_per_file,
@@ -29,7 +31,7 @@ def targets(suites: dict[str, Suite], cpus: int) -> list[Target]:
     return [
         _ratio("1a", f"{cold} ≤ 1.0{TIMES} `flake8 --select F -j1`, small corpus", small, "bnlint-j1", FLAKE8_F, 1.0),
         _ratio("1b", f"{cold} ≤ 1.5{TIMES} libcst parse, small corpus", small, "bnlint-j1", LIBCST, 1.5),
-        _warm(small),
+        _warm(small, large),
         _ratio("3a", f"{plugin} ≤ 1.05{TIMES} without, non-TF corpus (stdlib)", stdlib, "flake8+BN", "flake8", 1.05),
         _ratio("3b", f"{plugin} ≤ 1.3{TIMES} without, small TF corpus", small, "flake8+BN", "flake8", 1.3),
         _parallel(small, cpus),
@@ -40,6 +42,8 @@ def targets(suites: dict[str, Suite], cpus: int) -> list[Target]:
             "7b", small, "torchfix-marked", "on the `# torch`-marked copy (`--torch-marked`): it parses every file"
         ),
         *(_shape(f"8{letter}", scaling, shape) for letter, shape in zip("abcd", SHAPES, strict=True)),
+        _start_up("9a", "`bnlint --version`", small, "bnlint-version"),
+        _start_up("9b", "`bnlint rule BN002`", small, "bnlint-rule"),
     ]
 
 
@@ -57,11 +61,40 @@ def _ratio(number: str, goal: str, suite: Suite | None, key: str, base: str, lim
     return Target(number, goal, measured, _verdict(suite, (key, base), lambda: ratio <= limit))
 
 
-def _warm(small: Suite | None) -> Target:
-    share = paired(small, "bnlint-warm", "bnlint-j1", lambda warm, cold: warm / cold) if small else None
-    measured = "" if share is None else f"{share:.1%} of the cold run"
-    goal = "warm `bnlint check -j1` (nothing changed) ≤ 10 % of cold, small corpus"
-    return Target("2", goal, measured, _verdict(small, ("bnlint-warm", "bnlint-j1"), lambda: share <= 0.10))
+def _warm(small: Suite | None, large: Suite | None) -> Target:
+    shares = {
+        name: paired(suite, "bnlint-warm", "bnlint-j1", lambda warm, cold: warm / cold) if suite else None
+        for name, suite in (("small", small), ("large", large))
+    }
+    measured = "; ".join(f"{name}: {share:.1%} of the cold run" for name, share in shares.items() if share is not None)
+    goal = "warm `bnlint check -j1` (nothing changed) ≤ 10 % of cold, small and large corpora"
+    keys = ("bnlint-warm", "bnlint-j1")
+    corpora = (("small", small), ("large", large))
+    verdicts = [_verdict(suite, keys, lambda name=name: shares[name] <= 0.10) for name, suite in corpora]
+    return Target("2", goal, measured, _combined(verdicts))
+
+
+def _combined(verdicts: list[str]) -> str:
+    """One verdict for a target measured on several corpora: each must pass; one not measured leaves it open."""
+    for verdict in ("ERROR (see Errors)", "FAIL", NOT_MEASURED):
+        if verdict in verdicts:
+            return verdict
+    return "PASS"
+
+
+START_UP_LIMIT = 10.0  # × `python -c pass`: what is left once nothing heavy is imported (argparse, the rules)
+
+
+def _start_up(number: str, command: str, small: Suite | None, key: str) -> Target:
+    goal = (
+        f"{command} ≤ {START_UP_LIMIT:g}{TIMES} `python -c pass`, importing none of libcst, pygls and TensorFlow "
+        "(`--version`, `rule` and `rule --format markdown` checked in one process)"
+    )
+    ratio = paired(small, key, PYTHON, lambda wall, base: wall / base) if small else None
+    measured = "" if ratio is None else f"{ratio:.1f}{TIMES} (median of per-round ratios)"
+    if small is not None and HEAVY_IMPORTS in small.errors:
+        return Target(number, goal, measured + "; imports a heavy package (see Errors)", "FAIL")
+    return Target(number, goal, measured, _verdict(small, (key, PYTHON), lambda: ratio <= START_UP_LIMIT))
 
 
 def _speedup(small: Suite | None, jobs: int) -> float | None:

@@ -2,7 +2,8 @@
 parsing anything when neither the file, nor a project module it imports, nor how it is checked has changed.
 
 Layout: `<cache dir>/<bnlint version>/<entry>`, one small JSON file per checked file and rule selection, named by a
-hash of the file's path and selected codes; it holds the digest of what its result rests on and the diagnostics.
+hash of the file's path and selected codes; it holds the digest of what its result rests on, the stamp that
+validates it from file statuses alone (Keys) and the diagnostics.
 Checking a changed file again replaces its entry, so entries do not pile up as files are edited.
 """
 
@@ -15,13 +16,14 @@ import sys
 from collections.abc import Iterable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bnlint import __version__
 from bnlint.diagnostic import Diagnostic, Related
-from bnlint.project import Project
+
+if TYPE_CHECKING:
+    from bnlint.project import Project
 
 CACHE_DIR = ".bnlint_cache"
 # https://bford.info/cachedir/: backup tools skip a folder holding this file.
@@ -32,11 +34,28 @@ _CACHEDIR_TAG = (
 )
 
 
+# A file's status as the stamps compare it: (size, modification time in nanoseconds).
+Status = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What an entry is checked against first, from the status of files alone, as ruff checks its cache: the checked
+    file's, and every Python file's of its program (their import lines decide which modules the result rests on)."""
+
+    entry: str  # the entry's file name: which file, checked for which codes
+    value: str  # the hash of the run's fingerprint, the file's status, its program's and the configured Keras
+
+
 @dataclass(frozen=True)
 class Key:
     entry: str  # the entry's file name: which file, checked for which codes
     digest: str  # what the result rests on: bnlint, the file's bytes, the modules it imports, the project roots,
     # the configured Keras version
+    # None: only the digest validates the entry (a program too big to stamp, a module it rests on unreadable).
+    stamp: Stamp | None = None
+    # The modules the result rests on outside the stamped program (a configured project root's), with their status.
+    outside: tuple[tuple[str, Status], ...] = ()
 
 
 def _hash(*parts: str | bytes) -> str:
@@ -49,26 +68,59 @@ def _hash(*parts: str | bytes) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class _Program:
+    files: frozenset[Path]
+    stamp: str  # of every file's path and status: any edit, new or deleted file changes it
+
+
 class Keys:
     """The cache keys of one run's files. Findings cross modules (a builder defined in model.py and called twice in
     train.py is reported in train.py; a slim network in nets.py is reported unless train.py opens an arg scope
     around it), so a key covers the text of every module the file's findings rest on (Project.dependencies),
-    found from the import lines by the project that then analyses the files: nothing is parsed."""
+    found from the import lines by the project that then analyses the files: nothing is parsed.
+
+    A stamp is found first, from file statuses alone: while it is as stored, the file and its program are unchanged
+    and nothing is read. Only when it differs (a file edited, touched, added or deleted) are the texts read and the
+    key compared, so a touched file is a hit again after one reading."""
 
     def __init__(self, project: Project) -> None:
         self._project = project
         self._run = _hash(*_run_fingerprint(project.roots))
         self._modules: dict[Path, str] = {}
+        self._programs: dict[Path, _Program | None] = {}
 
-    def key(self, path: str, data: bytes, text: str, codes: Sequence[str]) -> Key:
+    def stamp(self, path: str, codes: Sequence[str]) -> Stamp | None:
+        """The stamp of the file reported as `path`, checked for `codes`; None when it has none (it cannot be read,
+        or its program is too big to stamp). Taken before the file is read, so an edit made meanwhile shows in the
+        next run's stamp."""
+        file = Path(path)
+        status = _status(file)
+        program = self._program(file)
+        if status is None or program is None:
+            return None
+        entry = _entry(file, path, codes)
+        return Stamp(entry, _hash(self._run, entry, _shown(status), program.stamp, self._keras(file)))
+
+    def key(self, path: str, data: bytes, text: str, codes: Sequence[str], stamp: Stamp | None = None) -> Key:
         """The key of the file reported as `path`, read as `data`, whose program is `text` (a notebook's is its code
-        cells), checked for `codes`."""
+        cells), checked for `codes`; `stamp` is the one taken before it was read."""
         file = Path(path)
         self._project.provide(file, text)  # the text the analysis will use; its imports are read from it
-        imports = "\0".join(sorted(self._module(module) for module in self._project.dependencies(file)))
-        entry = _hash(str(file.absolute()), path, *codes)
-        keras = f"keras-version={self._project.keras.for_module(file)}"  # configured, so no text shows it
-        return Key(entry, _hash(self._run, entry, data, imports, keras))
+        dependencies = self._project.dependencies(file)
+        imports = "\0".join(sorted(self._module(module) for module in dependencies))
+        entry = _entry(file, path, codes)
+        digest = _hash(self._run, entry, data, imports, self._keras(file))
+        program = self._program(file) if stamp is not None else None
+        if program is None:
+            return Key(entry, digest)
+        outside = [(module, _status(module)) for module in dependencies if module not in program.files]
+        if any(status is None for _, status in outside):
+            return Key(entry, digest)  # a module it rests on is unreadable: only its text can tell when it is back
+        return Key(entry, digest, stamp, tuple((str(module), status) for module, status in outside if status))
+
+    def _keras(self, file: Path) -> str:
+        return f"keras-version={self._project.keras.for_module(file)}"  # configured, so no text shows it
 
     def _module(self, path: Path) -> str:
         """The module's path and the hash of its text, NUL-separated (no path holds a NUL)."""
@@ -76,6 +128,33 @@ class Keys:
             text = self._project.text(path)
             self._modules[path] = f"{path}\0{_hash(text) if text is not None else 'unreadable'}"
         return self._modules[path]
+
+    def _program(self, file: Path) -> _Program | None:
+        root, files = self._project.program(file)
+        if root not in self._programs:
+            statuses = [(path, _status(path)) for path in files or ()]
+            self._programs[root] = (
+                _Program(frozenset(files), _hash(*(f"{path}\0{_shown(status)}" for path, status in statuses)))
+                if files is not None and all(status is not None for _, status in statuses)
+                else None
+            )
+        return self._programs[root]
+
+
+def _entry(file: Path, path: str, codes: Sequence[str]) -> str:
+    return _hash(str(file.absolute()), path, *codes)
+
+
+def _status(path: Path) -> Status | None:
+    try:
+        status = path.stat()
+    except (OSError, ValueError):
+        return None
+    return status.st_size, status.st_mtime_ns
+
+
+def _shown(status: Status | None) -> str:
+    return "missing" if status is None else f"{status[0]}:{status[1]}"
 
 
 def _run_fingerprint(roots: Iterable[Path]) -> Iterable[str]:
@@ -88,6 +167,8 @@ def _run_fingerprint(roots: Iterable[Path]) -> Iterable[str]:
         status = source.stat()
         yield f"{source.relative_to(package)}:{status.st_size}:{status.st_mtime_ns}"
     yield sys.version
+    from importlib.metadata import PackageNotFoundError, version  # about a tenth of a second: only a run needs it
+
     try:
         yield version("libcst")
     except PackageNotFoundError:  # pragma: no cover - libcst is a dependency
@@ -109,21 +190,37 @@ class Cache:
         self._folder = self.root / __version__
 
     def get(self, key: Key) -> list[Diagnostic] | None:
-        try:
-            with open(self._folder / key.entry, "rb") as file:
-                document = json.loads(file.read())
-            if document["key"] != key.digest:
-                return None
-            return [_diagnostic(item) for item in document["diagnostics"]]
-        except (OSError, ValueError, TypeError, KeyError, RecursionError):  # missing, corrupt, or not bnlint's
+        """The diagnostics of an entry whose key is this one."""
+        document = self._document(key.entry)
+        return _diagnostics(document) if document is not None and document.get("key") == key.digest else None
+
+    def get_stamped(self, stamp: Stamp) -> list[Diagnostic] | None:
+        """The diagnostics of an entry whose stamp is this one, while the modules it rests on outside the stamped
+        program keep their status: found without reading any file but the entry."""
+        document = self._document(stamp.entry)
+        if document is None or document.get("stamp") != stamp.value or not _unchanged(document.get("outside")):
             return None
+        return _diagnostics(document)
+
+    def _document(self, entry: str) -> dict[str, Any] | None:
+        try:
+            with open(self._folder / entry, "rb") as file:
+                document = json.loads(file.read())
+        except (OSError, ValueError, RecursionError):  # missing, or corrupt
+            return None
+        return document if isinstance(document, dict) else None
 
     def put(self, key: Key, diagnostics: Sequence[Diagnostic]) -> None:
         if not self.writable:
             return
         entry = self._folder / key.entry
         temporary = entry.with_name(f".{key.entry}.{os.getpid()}.tmp")
-        document = {"key": key.digest, "diagnostics": [_encoded(item) for item in diagnostics]}
+        document = {
+            "key": key.digest,
+            "stamp": key.stamp.value if key.stamp is not None else None,
+            "outside": [[path, *status] for path, status in key.outside],
+            "diagnostics": [_encoded(item) for item in diagnostics],
+        }
         try:
             self._prepare()
             temporary.write_text(json.dumps(document, separators=(",", ":")), encoding="utf-8")
@@ -145,6 +242,23 @@ class Cache:
             (self.root / ".gitignore").write_text("*\n", encoding="utf-8")
             (self.root / "CACHEDIR.TAG").write_text(_CACHEDIR_TAG, encoding="utf-8")
         self._folder.mkdir(exist_ok=True)
+
+
+def _diagnostics(document: dict[str, Any]) -> list[Diagnostic] | None:
+    try:
+        return [_diagnostic(item) for item in document["diagnostics"]]
+    except (TypeError, KeyError, ValueError):  # not bnlint's
+        return None
+
+
+def _unchanged(outside: object) -> bool:
+    """Whether each `[path, size, mtime_ns]` of an entry's list still describes its file."""
+    if not isinstance(outside, list):
+        return False
+    try:
+        return all(_status(Path(path)) == (size, mtime) for path, size, mtime in outside)
+    except (TypeError, ValueError):  # not bnlint's
+        return False
 
 
 def _encoded(diagnostic: Diagnostic) -> dict[str, Any]:

@@ -10,14 +10,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bnlint import __version__
-from bnlint.analysis.keras_version import KerasSetting
 from bnlint.cache import CACHE_DIR, Cache, Key, Keys
 from bnlint.config import KNOWN_CODES, ConfigError, Configurations, Options, Settings
 from bnlint.diagnostic import ERROR_CODES, INTERNAL_ERROR, UNREADABLE, Diagnostic, error
 from bnlint.discovery import python_files
 from bnlint.docs import describe, rule_list, rule_text, rules_markdown
 from bnlint.engine import fix_source
-from bnlint.fixes import SourceFile
+from bnlint.keras_setting import KerasSetting
 from bnlint.noqa import add_noqa
 from bnlint.notebook import Notebook, is_notebook, read_notebook
 from bnlint.notebook import add_noqa as add_notebook_noqa
@@ -281,7 +280,7 @@ class _File:
 
     path: str
     rules: tuple[type[Rule], ...]
-    source: str | Notebook | None = None  # None: it could not be read
+    source: str | Notebook | None = None  # None: not read (it could not be, or its cached entry holds no finding)
     key: Key | None = None  # None: not cached (standard input, no cache, an unreadable file)
     diagnostics: list[Diagnostic] | None = None
 
@@ -305,16 +304,28 @@ def _check_files(
 
 
 def _look_up(path: str, display: str, settings: Settings, keys: Keys | None, cache: Cache | None) -> _File:
+    """The file, with its diagnostics when the cache has them: by its stamp, without reading the file unless it has
+    findings to show; else by its key, and then the entry takes the new stamp (the file was touched, not changed)."""
     file = _File(display, tuple(selected_rules(settings.selection_for(display))))
+    codes = [rule.code for rule in file.rules]
+    stamp = keys.stamp(display, codes) if keys is not None and path != "-" else None
+    stamped = cache.get_stamped(stamp) if cache is not None and stamp is not None else None
+    if stamped == []:
+        file.diagnostics = stamped
+        return file
     read = _input(path, display)
     if isinstance(read, Diagnostic):
         file.diagnostics = [read]
         return file
     data, file.source = read
-    if keys is not None and cache is not None and path != "-":
+    if stamped is not None:
+        file.diagnostics = stamped
+    elif keys is not None and cache is not None and path != "-":
         program = file.source.text if isinstance(file.source, Notebook) else file.source
-        file.key = keys.key(display, data, program, [rule.code for rule in file.rules])
+        file.key = keys.key(display, data, program, codes, stamp)
         file.diagnostics = cache.get(file.key)
+        if file.diagnostics is not None and file.key.stamp is not None:
+            cache.put(file.key, file.diagnostics)
     return file
 
 
@@ -367,6 +378,8 @@ def _fix(args: argparse.Namespace, files: list[str], settings: dict[str, Setting
     """--fix writes each file's fixes back in its own encoding and line endings; --diff prints them as a unified
     diff and writes nothing. Notebooks are not fixed. The errors are, with --fix, only fixes that failed: the check
     of the fixed files reports the rest."""
+    from bnlint.fixes import SourceFile  # fixing parses: libcst is loaded only then
+
     done = _Fixed()
     for path in files:
         display = _display(path, args)

@@ -12,9 +12,9 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from bnlint.analysis.keras_version import KERAS_VERSIONS
 from bnlint.diagnostic import ERROR_CODES
 from bnlint.discovery import DEFAULT_EXCLUDE
+from bnlint.keras_setting import KERAS_VERSIONS
 from bnlint.rules import RULES_BY_CODE
 from bnlint.selection import Layer, Selection, SelectionError, validate_codes
 

@@ -10,18 +10,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import libcst as cst
-
-from bnlint.analysis.positions import positions as positions_of
 from bnlint.diagnostic import INTERNAL_ERROR, UNREADABLE, Diagnostic, Related, error
-from bnlint.fixes import apply_fixes
 from bnlint.noqa import Suppressions, file_directive, names_bnlint_codes
 from bnlint.project import Project
 from bnlint.recursion import PYTHON_NESTING, bracket_depth, on_a_deep_stack
 from bnlint.rules import ALL_RULES, Finding, Rule
 from bnlint.rules.base import Fix
 from bnlint.rules.bn910_unused_noqa import UnusedNoqa
+
+# libcst is imported where a module is parsed, located or fixed: a file the screen rules out costs no import of it.
+if TYPE_CHECKING:
+    import libcst as cst
 
 _PYTHON2_HINTS = (
     "Missing parentheses in call to",
@@ -95,6 +96,8 @@ def fix_source(
 def _fix_passes(
     text: str, path: str, rules: Sequence[type[Rule]], project: Project, only: Diagnostic | None
 ) -> FixResult:
+    from bnlint.fixes import apply_fixes
+
     current, fixed = text, list[Diagnostic]()
     first: list[Diagnostic] | None = None
     for number in range(_FIX_PASSES + 1):
@@ -187,6 +190,8 @@ def _analyse(
         refused = _python_refusal(text, path) if bracket_depth(text) >= PYTHON_NESTING else None
         if refused is not None:
             return _Analysis([refused])
+        import libcst as cst
+
         try:
             module = cst.parse_module(text)
         except cst.ParserSyntaxError as exc:
@@ -227,6 +232,8 @@ def _apply_noqa(
 
 def _locate(module: cst.Module, path: str, findings: list[Finding]) -> dict[Diagnostic, Finding]:
     """Each finding as a diagnostic, with the finding it comes from."""
+    from bnlint.analysis.positions import positions as positions_of
+
     if not findings:
         return {}
     nodes = {node for finding in findings for node in (finding.node, finding.site.node)}

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bnlint import __version__
-from bnlint.analysis.keras_version import KERAS_VERSIONS, KerasSetting
 from bnlint.diagnostic import INTERNAL_ERROR
 from bnlint.engine import check_source
+from bnlint.keras_setting import KERAS_VERSIONS, KerasSetting
 from bnlint.project import Project
 
 if TYPE_CHECKING:

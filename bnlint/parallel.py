@@ -20,9 +20,9 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
 
-from bnlint.analysis.keras_version import KerasSetting
 from bnlint.diagnostic import Diagnostic
 from bnlint.engine import check_source
+from bnlint.keras_setting import KerasSetting
 from bnlint.notebook import Notebook, check_notebook
 from bnlint.project import Project
 from bnlint.rules import Rule

@@ -16,20 +16,24 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-
-import libcst as cst
+from typing import TYPE_CHECKING
 
 from bnlint.analysis import catalogue
-from bnlint.analysis.collector import collect
-from bnlint.analysis.facts import ModuleFacts
 from bnlint.analysis.fixpoint import FixpointCache
-from bnlint.analysis.keras_version import KerasSetting
 from bnlint.analysis.modules import ModuleId, module_id
 from bnlint.analysis.screen import UNPARSED, Screen, ScreenLinks, Summary, summarize
-from bnlint.analysis.syntax import Scope
 from bnlint.discovery import DEFAULT_EXCLUDE
+from bnlint.keras_setting import KerasSetting
 from bnlint.rules import screened_apis
 from bnlint.source import decode, mentions_framework
+
+# libcst and the analysis are imported where a module is parsed: a run whose files are all screened out or cached,
+# and `bnlint rule`, never load them (start-up is most of a pre-commit hook's time).
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from bnlint.analysis.facts import ModuleFacts
+    from bnlint.analysis.syntax import Scope
 
 # `import a.b`, `from a.b import c`, `from . import c`, `from .a import c`, `from a import (\n b,\n c)`: enough to
 # follow imports before parsing.
@@ -208,6 +212,9 @@ class Project:
 
     def facts(self, path: Path, module: cst.Module | None = None) -> ModuleFacts | None:
         """The module's facts; None when it cannot be read or parsed. `module` is its tree when already parsed."""
+        from bnlint.analysis.collector import collect
+        from bnlint.analysis.facts import ModuleFacts
+
         path = path.absolute()
         analyses = self._analyses
         if analyses.facts.get(path) is None and (path not in analyses.facts or module is not None):
@@ -229,6 +236,8 @@ class Project:
         return self._analyses.owners.get(scope.module)
 
     def _parse(self, path: Path) -> cst.Module | None:
+        import libcst as cst
+
         text = self.text(path)
         if text is None or "\0" in text:
             return None
@@ -395,6 +404,12 @@ class Project:
         calls of its functions: whether a network is built in an arg scope, or not at all, is decided there."""
         path = path.absolute()
         return self._importers_index(self._program_root(path)).get(path, [])
+
+    def program(self, path: Path) -> tuple[Path, tuple[Path, ...] | None]:
+        """The root of the program `path` belongs to and its Python files, whose import lines say which modules import
+        it (None: the root holds too many to be one program)."""
+        root = self._program_root(path.absolute())
+        return root, self._program_files(root)
 
     def _program_root(self, path: Path) -> Path:
         importer = self.module_id(path)

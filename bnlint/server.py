@@ -18,11 +18,11 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from bnlint import __version__
-from bnlint.analysis.keras_version import KerasSetting
 from bnlint.config import ConfigError, Configurations, Settings
 from bnlint.diagnostic import UNREADABLE, Diagnostic
 from bnlint.docs import describe
 from bnlint.engine import check_source, fix_source
+from bnlint.keras_setting import KerasSetting
 from bnlint.noqa import noqa_edits
 from bnlint.project import Project
 from bnlint.rules import selected_rules

@@ -3,7 +3,9 @@ entry is used only while the file, the modules it imports and the way it is chec
 
 from __future__ import annotations
 
+import inspect
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -122,6 +124,78 @@ def test_a_module_imported_through_another_is_part_of_the_key(tmp_path):
     assert check(cwd=project)[0] == 1
     shutil.copy(REUSING_MODEL, project / "layers.py")
     assert check(cwd=project) == (0, "[]\n")
+
+
+def lines(output: str) -> list[tuple[str, int]]:
+    return [(item["path"], item["line"]) for item in json.loads(output)]
+
+
+def spy_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The checked files the command reads (the stamps let it read none it has nothing to show for)."""
+    read: list[str] = []
+    real = cli._input
+
+    def recorded(path: str, display: str) -> object:
+        read.append(Path(display).name)
+        return real(path, display)
+
+    monkeypatch.setattr(cli, "_input", recorded)
+    return read
+
+
+def test_an_unchanged_tree_is_found_by_status_alone_and_a_touched_file_after_one_reading(towers, monkeypatch):
+    arguments = ["check", "-j1", "--format", "json", "--cache-dir", str(towers / "cache"), str(towers)]
+    assert cli.main(arguments) == 1  # BN003 in train.py, nothing in model.py
+    forbid_parsing(monkeypatch)
+    read = spy_reads(monkeypatch)
+    assert cli.main(arguments) == 1
+    assert read == ["train.py"]  # read for its finding's source line; model.py not at all
+    status = (towers / "model.py").stat()
+    os.utime(towers / "model.py", ns=(status.st_atime_ns, status.st_mtime_ns + 10**9))  # touched, not changed
+    read.clear()
+    assert cli.main(arguments) == 1  # a hit by its key: nothing parsed
+    assert sorted(read) == ["model.py", "train.py"]
+    read.clear()
+    assert cli.main(arguments) == 1
+    assert read == ["train.py"]  # the entries took the new stamp
+
+
+def shifted(source: str) -> tuple[str, str]:
+    """Two texts of one size whose findings are a line apart."""
+    return "\n" + source + "#\n", source + "\n#\n"
+
+
+def test_an_edit_of_the_same_size_with_a_new_modification_time_is_checked_again(tmp_path):
+    before, after = shifted(inspect.cleandoc(RULES_BY_CODE["BN001"].INVALID[0]))
+    train = tmp_path / "train.py"
+    train.write_text(before)
+    _, output = check(cwd=tmp_path)
+    status = train.stat()
+    train.write_text(after)
+    os.utime(train, ns=(status.st_atime_ns, status.st_mtime_ns + 10**6))
+    assert check(cwd=tmp_path) == check("--no-cache", cwd=tmp_path)
+    assert [line for _, line in lines(check(cwd=tmp_path)[1])] == [line - 1 for _, line in lines(output)]
+
+
+def test_an_edit_of_another_size_within_the_same_modification_time_is_checked_again(tmp_path):
+    source = inspect.cleandoc(RULES_BY_CODE["BN001"].INVALID[0]) + "\n"
+    train = tmp_path / "train.py"
+    train.write_text(source)
+    _, output = check(cwd=tmp_path)
+    status = train.stat()
+    train.write_text("# a line more\n" + source)
+    os.utime(train, ns=(status.st_atime_ns, status.st_mtime_ns))  # as if written in the same clock tick
+    assert [line for _, line in lines(check(cwd=tmp_path)[1])] == [line + 1 for _, line in lines(output)]
+
+
+def test_an_edit_of_a_module_outside_the_program_checks_its_importers_again(tmp_path):
+    (tmp_path / "lib").mkdir()
+    shutil.copy(TOWERS / "model.py", tmp_path / "lib" / "model.py")
+    (tmp_path / "scripts").mkdir()
+    shutil.copy(TOWERS / "train.py", tmp_path / "scripts" / "train.py")
+    assert check("--project-root", "lib", "scripts", cwd=tmp_path)[0] == 1
+    shutil.copy(REUSING_MODEL, tmp_path / "lib" / "model.py")  # lib/ is not train.py's program: its own stamp
+    assert check("--project-root", "lib", "scripts", cwd=tmp_path) == (0, "[]\n")
 
 
 @pytest.mark.parametrize(

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import ast
 
-from bnlint import flake8_plugin, project
+from bnlint import flake8_plugin
+from bnlint.analysis import facts
 from bnlint.engine import check_source
 from bnlint.flake8_plugin import BnlintChecker
 from bnlint.rules import ALL_RULES, Rule
@@ -43,6 +44,6 @@ def test_an_analysis_failure_is_reported_for_that_file_only(monkeypatch):
     def explode(*args):
         raise RecursionError("maximum recursion depth exceeded")
 
-    monkeypatch.setattr(project, "ModuleFacts", explode)
+    monkeypatch.setattr(facts, "ModuleFacts", explode)  # the project imports it where it analyses a module
     (diagnostic,) = check_source(SOURCE, "train.py")
     assert diagnostic.code == "BN901" and "RecursionError" in diagnostic.message

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bnlint.analysis.facts import ModuleFacts
-from bnlint.analysis.keras_version import KerasSetting
+from bnlint.keras_setting import KerasSetting
 from bnlint.project import Project
 
 ENVIRON = 'import os\nos.environ["TF_USE_LEGACY_KERAS"] = "{}"\n'

@@ -11,7 +11,7 @@ from collections import Counter
 import libcst as cst
 import pytest
 
-from bnlint import engine, project
+from bnlint import project
 from bnlint.engine import check_source
 from bnlint.flake8_plugin import BnlintChecker
 from bnlint.project import Project
@@ -52,14 +52,13 @@ def test_a_file_without_tensorflow_that_builds_a_project_model_twice_is_checked(
 def parsed(monkeypatch) -> list[str]:
     """The texts libcst parses from here on, in order (the engine and the project both parse)."""
     texts: list[str] = []
+    parse_module = cst.parse_module
 
     def counting(text, *args, **kwargs):
         texts.append(text)
-        return cst.parse_module(text, *args, **kwargs)
+        return parse_module(text, *args, **kwargs)
 
-    fake = type("cst", (), {"parse_module": staticmethod(counting), "ParserSyntaxError": cst.ParserSyntaxError})
-    monkeypatch.setattr(engine, "cst", fake)
-    monkeypatch.setattr(project, "cst", fake)
+    monkeypatch.setattr(cst, "parse_module", counting)  # both import libcst where they parse
     return texts
 
 

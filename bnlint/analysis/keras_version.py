@@ -24,9 +24,8 @@ Where a variable is set is not compared with where TensorFlow is first imported.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
 import libcst as cst
 
@@ -37,23 +36,10 @@ from bnlint.analysis.syntax import Binding, BindingKind, ModuleSyntax, Scope
 from bnlint.analysis.values import External
 from bnlint.analysis.walk import nodes_below
 
-KERAS_VERSIONS = (2, 3)
 _ENVIRONMENT_VARIABLES = (catalogue.LEGACY_KERAS_VARIABLE, catalogue.KERAS_BACKEND_VARIABLE)
 # Text that may make a module evidence of the program's Keras, whatever else it holds.
 KERAS_SWITCHES = (*_ENVIRONMENT_VARIABLES, catalogue.TF_KERAS_PACKAGE)
 _ALIAS_DEPTH = 8  # `K = keras.backend` chains followed before giving up
-
-
-@dataclass(frozen=True)
-class KerasSetting:
-    """`keras-version` as configured for a run: `default` for every module (the flake8 option), `by_file` for the
-    checked files whose configuration sets it (each checked file has its own configuration)."""
-
-    default: int | None = None
-    by_file: Mapping[Path, int] = field(default_factory=dict)
-
-    def for_module(self, path: Path) -> int | None:
-        return self.by_file.get(path.absolute(), self.default)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,10 @@ from bnlint.analysis.screen import Apis
 from bnlint.rules.base import Finding, Rule
 from bnlint.selection import Selection
 
-# A rule is registered by being here: one `Rule` subclass in a module named after its code (`bn005_*.py`).
+# A rule is registered by being here: one `Rule` subclass in a module named after its code (`bn005_*.py`). Its
+# module imports libcst and the analysis (bnlint.analysis, but for the catalogue) inside the functions that use them
+# and under TYPE_CHECKING for hints: `bnlint rule` and a run whose files are all screened out or cached read every
+# rule's metadata and never load them (tests/test_startup.py).
 _RULE_MODULE = re.compile(r"bn\d{3}_\w+")
 
 

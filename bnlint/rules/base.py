@@ -6,12 +6,15 @@ import inspect
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-import libcst as cst
+# A rule's metadata and documentation are read without libcst and the analysis (`bnlint rule`, the screen, a run
+# whose every file is cached): they are imported where a tree is built or visited.
+if TYPE_CHECKING:
+    import libcst as cst
 
-from bnlint.analysis.facts import ModuleFacts
-from bnlint.analysis.syntax import CallSite
+    from bnlint.analysis.facts import ModuleFacts
+    from bnlint.analysis.syntax import CallSite
 
 
 @dataclass(frozen=True)
@@ -81,6 +84,8 @@ class Rule:
 
 def shown(call: cst.Call, limit: int = 40) -> str:
     """A call as a message names it: its source when short, else its callee with `(...)`."""
+    import libcst as cst
+
     code = cst.Module([]).code_for_node(call)
     if len(code) <= limit and "\n" not in code:
         return code

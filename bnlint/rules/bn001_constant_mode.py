@@ -1,19 +1,21 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-import libcst as cst
-
-from bnlint.analysis.arguments import ArgumentRef
-from bnlint.analysis.batchnorm import BatchNormUse, ModeArgument, Origin
-from bnlint.analysis.calls import UserCall
 from bnlint.analysis import catalogue
 from bnlint.analysis.catalogue import Mode
-from bnlint.analysis.facts import ModuleFacts
-from bnlint.analysis.flow import Reach
-from bnlint.analysis.syntax import CallSite
-from bnlint.analysis.values import CallResult, Literal
 from bnlint.rules.base import Finding, Rule
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from bnlint.analysis.batchnorm import BatchNormUse, ModeArgument
+    from bnlint.analysis.calls import UserCall
+    from bnlint.analysis.facts import ModuleFacts
+    from bnlint.analysis.flow import Reach
+    from bnlint.analysis.syntax import CallSite
+    from bnlint.analysis.values import Literal
 
 
 # What goes wrong where batch norm is frozen in each mode.
@@ -166,6 +168,9 @@ class ConstantBatchNormMode(Rule):
 
     @classmethod
     def check(cls, facts: ModuleFacts) -> Iterator[Finding]:
+        from bnlint.analysis.batchnorm import ModeArgument
+        from bnlint.analysis.values import Literal
+
         reported: set[cst.CSTNode] = set()
         literal_uses = [use for use in facts.batch_norm_uses if _literal(use) is not None]
         for use in literal_uses:
@@ -204,6 +209,9 @@ def _literals_against_the_graph(rule: type[Rule], facts: ModuleFacts) -> Iterato
     """A literal passed to a function of your own selects the graph a script builds: `True` in an evaluation graph
     (a tower no train op learns from, a script that only restores a model) and `False` in the graph the train op
     learns from select the wrong one."""
+    from bnlint.analysis.arguments import ArgumentRef
+    from bnlint.analysis.values import Literal
+
     reported: set[cst.CSTNode] = set()
     passed: set[str] | None = None  # the names passed as arguments anywhere in the module, found once
     for (function, slots), reaches in facts.mode_wrappers.items():
@@ -239,6 +247,8 @@ def _literals_against_the_graph(rule: type[Rule], facts: ModuleFacts) -> Iterato
 def _unused_switch(facts: ModuleFacts, site: CallSite, passed: set[str]) -> str | None:
     """A bool placeholder named as the training flag, made where the call is and passed to no call: the code
     meant to switch the mode at run time (feeding it True and False), but the literal decides instead."""
+    from bnlint.analysis.values import CallResult
+
     for name in sorted(catalogue.TRAINING_FLAG_NAMES - passed):
         bindings = facts.resolver.lookup(name, site.scope, site.order)
         if len(bindings) != 1 or bindings[0].value is None:
@@ -250,11 +260,15 @@ def _unused_switch(facts: ModuleFacts, site: CallSite, passed: set[str]) -> str 
 
 
 def _passed_names(facts: ModuleFacts) -> set[str]:
+    import libcst as cst
+
     return {arg.value.value for site in facts.syntax.calls for arg in site.node.args if type(arg.value) is cst.Name}
 
 
 def _selected_mode(facts: ModuleFacts, call: UserCall, reaches: list[Reach], flag: Literal) -> Mode | None:
     """The mode a literal puts the batch norm of a wrapper in, where the call decides that the norm is built."""
+    from bnlint.analysis.batchnorm import BatchNormUse
+
     flags = facts.flows.parameter_flags(call)
     for reach in reaches:
         if all(facts.flows.guard_holds(guard, flags) is True for guard in reach.guards):
@@ -267,6 +281,9 @@ def _selected_mode(facts: ModuleFacts, call: UserCall, reaches: list[Reach], fla
 
 
 def _literal(use: BatchNormUse) -> Literal | None:
+    from bnlint.analysis.batchnorm import ModeArgument
+    from bnlint.analysis.values import Literal
+
     mode = use.mode
     if isinstance(mode, ModeArgument) and isinstance(mode.flag, Literal):
         return mode.flag
@@ -284,6 +301,8 @@ def _chosen_by_branch(facts: ModuleFacts, use: BatchNormUse, other: BatchNormUse
 
 
 def _message(mode: ModeArgument, flag: Literal) -> str:
+    from bnlint.analysis.batchnorm import Origin
+
     written = (
         f"{mode.keyword}={flag.constant} (always {flag.value!r})" if flag.constant else f"{mode.keyword}={flag.value!r}"
     )

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from bnlint.analysis import catalogue
-from bnlint.analysis.batchnorm import BatchNormKind
-from bnlint.analysis.facts import ModuleFacts
-from bnlint.analysis.training import TrainOp
-from bnlint.analysis.values import CallResult, Member
-from bnlint.rules import edits
 from bnlint.rules.base import Finding, Fix, Rule
+
+if TYPE_CHECKING:
+    from bnlint.analysis.facts import ModuleFacts
+    from bnlint.analysis.training import TrainOp
+    from bnlint.analysis.values import CallResult
 
 
 class TrainOpWithoutUpdateOps(Rule):
@@ -150,6 +151,8 @@ class TrainOpWithoutUpdateOps(Rule):
 
     @classmethod
     def check(cls, facts: ModuleFacts) -> Iterator[Finding]:
+        from bnlint.analysis.batchnorm import BatchNormKind
+
         # Batch norm frozen in one mode is BN001 / BN004's business: in inference mode it makes no updates, and
         # in training mode no graph reads the moving statistics it would update.
         batch_norm = facts.first_batch_norm(BatchNormKind.SWITCHABLE)
@@ -174,6 +177,8 @@ def _fixes(facts: ModuleFacts, ops: list[TrainOp]) -> dict[TrainOp, Fix]:
     """Each optimizer call's statement, wrapped in the dependency on the update ops, where one `with` can hold it.
 
     A helper of another module that returns a train op gets no fix: what it builds is not in this file."""
+    from bnlint.rules import edits
+
     optimizers = {op: optimizer for op in ops if (optimizer := _optimizer(facts, op)) is not None}
     ancestries = edits.ancestries(facts.syntax.module, (op.site.node for op in optimizers))
     fixes = {}
@@ -189,6 +194,8 @@ def _fixes(facts: ModuleFacts, ops: list[TrainOp]) -> dict[TrainOp, Fix]:
 
 def _optimizer(facts: ModuleFacts, op: TrainOp) -> CallResult | None:
     """The optimizer whose `minimize()` / `apply_gradients()` builds the op, as the call that made it."""
+    from bnlint.analysis.values import CallResult, Member
+
     callee = facts.calls.callee.get(op.site)
     if isinstance(callee, Member) and callee.attr in catalogue.OPTIMIZER_TRAIN_METHODS:
         return callee.owner if isinstance(callee.owner, CallResult) else None

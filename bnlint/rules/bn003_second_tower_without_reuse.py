@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from bnlint.analysis import catalogue
-from bnlint.analysis.facts import ModuleFacts
 from bnlint.rules.base import Finding, Rule
+
+if TYPE_CHECKING:
+    from bnlint.analysis.facts import ModuleFacts
 
 
 class SecondTowerWithoutReuse(Rule):

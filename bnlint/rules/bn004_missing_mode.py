@@ -1,20 +1,20 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-
-import libcst as cst
+from typing import TYPE_CHECKING
 
 from bnlint.analysis import catalogue
-from bnlint.analysis.batchnorm import BatchNormUse
-from bnlint.analysis.calls import UserCall
 from bnlint.analysis.catalogue import Family, Mode
-from bnlint.analysis.facts import ModuleFacts
-from bnlint.analysis.flow import Reach
-from bnlint.analysis.resolver import literal_value
-from bnlint.analysis.syntax import CallSite, FunctionInfo, ParamInfo, ParamKind
-from bnlint.analysis.values import Literal, Parameter
-from bnlint.rules import edits
 from bnlint.rules.base import Finding, Fix, Rule
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from bnlint.analysis.batchnorm import BatchNormUse
+    from bnlint.analysis.calls import UserCall
+    from bnlint.analysis.facts import ModuleFacts
+    from bnlint.analysis.flow import Reach
+    from bnlint.analysis.syntax import CallSite, FunctionInfo, ParamInfo
 
 # What a default mode does wrong, and what to pass instead: a finding's help.
 _HELP = {
@@ -204,6 +204,11 @@ def _flag_fix(facts: ModuleFacts, use: BatchNormUse) -> Fix | None:
 
     tf-slim gets no fix (its mode may come from an arg scope around a caller), and neither do the layers of
     functions without the parameter: the flag to pass is then a design decision."""
+    import libcst as cst
+
+    from bnlint.analysis.values import Parameter
+    from bnlint.rules import edits
+
     function = facts.enclosing.get(use.site)
     if use.api.family is not Family.TF_LAYERS or use.anchor is not use.site.node or function is None:
         return None
@@ -249,6 +254,9 @@ def _wrong_here(facts: ModuleFacts, site: CallSite, mode: Mode) -> bool:
 
 
 def _may_be_flag(param: ParamInfo) -> bool:
+    from bnlint.analysis.resolver import literal_value
+    from bnlint.analysis.syntax import ParamKind
+
     if param.kind not in (ParamKind.POSITIONAL, ParamKind.KEYWORD_ONLY):
         return False
     is_literal, value = literal_value(param.default) if param.default is not None else (False, None)
@@ -269,6 +277,9 @@ def _defaults_through_wrappers(rule: type[Rule], facts: ModuleFacts) -> Iterator
 
 def _omitted_flag(rule: type[Rule], facts: ModuleFacts, call: UserCall, reaches: list[Reach]) -> Finding | None:
     """A call that passes nothing for a wrapper's flag gets the default: a finding when that freezes the mode."""
+    from bnlint.analysis.batchnorm import BatchNormUse
+    from bnlint.analysis.values import Literal
+
     flags = facts.flows.parameter_flags(call)
     for reach in reaches:
         default = facts.flows.default_flag(reach.default)

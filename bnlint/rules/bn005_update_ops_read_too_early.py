@@ -1,15 +1,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-
-import libcst as cst
+from typing import TYPE_CHECKING
 
 from bnlint.analysis import catalogue
-from bnlint.analysis.batchnorm import BatchNormKind
-from bnlint.analysis.facts import ModuleFacts
-from bnlint.analysis.syntax import CallSite
-from bnlint.analysis.walk import nodes_below
 from bnlint.rules.base import Finding, Rule
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from bnlint.analysis.facts import ModuleFacts
+    from bnlint.analysis.syntax import CallSite
 
 
 class UpdateOpsReadTooEarly(Rule):
@@ -112,6 +113,8 @@ class UpdateOpsReadTooEarly(Rule):
 
     @classmethod
     def check(cls, facts: ModuleFacts) -> Iterator[Finding]:
+        from bnlint.analysis.batchnorm import BatchNormKind
+
         tested: dict[cst.CSTNode, set[str]] = {}  # per body, the names tested for membership: each body walked once
         for read in facts.train_ops.update_ops_reads:
             building = [
@@ -149,6 +152,10 @@ class UpdateOpsReadTooEarly(Rule):
 def _snapshot(facts: ModuleFacts, read: CallSite, tested: dict[cst.CSTNode, set[str]]) -> bool:
     """The read is a snapshot taken on purpose to leave its ops out later (`skip_ops = get_collection(...)`, then
     `[op for op in get_collection(...) if op not in skip_ops]`): what it holds is excluded, not run."""
+    import libcst as cst
+
+    from bnlint.analysis.walk import nodes_below
+
     names = facts.result_uses.derived_names(read)
     if not names:
         return False

@@ -1,20 +1,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-
-import libcst as cst
+from typing import TYPE_CHECKING
 
 from bnlint.analysis import catalogue
-from bnlint.analysis.batchnorm import BatchNormKind
-from bnlint.analysis.checkpoints import SaverCall, Variables
-from bnlint.analysis.facts import ModuleFacts
-from bnlint.analysis.syntax import dotted_name
-from bnlint.analysis.values import External
-from bnlint.rules import edits
 from bnlint.rules.base import Finding, Fix, Rule
 
-_TRAINABLE_VARIABLES = External("tensorflow.trainable_variables")
-_GET_COLLECTION = External("tensorflow.get_collection")
+if TYPE_CHECKING:
+    from bnlint.analysis.checkpoints import SaverCall
+    from bnlint.analysis.facts import ModuleFacts
+
+_TRAINABLE_VARIABLES = "tensorflow.trainable_variables"
+_GET_COLLECTION = "tensorflow.get_collection"
 
 
 class CheckpointDropsMovingStatistics(Rule):
@@ -98,6 +95,9 @@ class CheckpointDropsMovingStatistics(Rule):
 
     @classmethod
     def check(cls, facts: ModuleFacts) -> Iterator[Finding]:
+        from bnlint.analysis.batchnorm import BatchNormKind
+        from bnlint.analysis.checkpoints import Variables
+
         savers = [
             saver
             for saver in facts.checkpoints.savers
@@ -129,6 +129,12 @@ def _fix(facts: ModuleFacts, saver: SaverCall) -> Fix | None:
     kept) or `tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES)`, with the call's own prefix. A list built from
     them gets none: adding the moving statistics to `+ [global_step]` would name that variable twice, which the
     Saver refuses."""
+    import libcst as cst
+
+    from bnlint.analysis.syntax import dotted_name
+    from bnlint.analysis.values import External
+    from bnlint.rules import edits
+
     argument = saver.var_list
     if argument is None or not isinstance(argument.value, cst.Call):
         return None
@@ -139,9 +145,9 @@ def _fix(facts: ModuleFacts, saver: SaverCall) -> Fix | None:
     if tf is None or facts.resolver.resolve(call.func.value, argument.scope, argument.order) != edits.TENSORFLOW:
         return None
     callee = facts.resolver.resolve(call.func, argument.scope, argument.order)
-    if callee == _TRAINABLE_VARIABLES:  # global_variables takes the same `scope` argument
+    if callee == External(_TRAINABLE_VARIABLES):  # global_variables takes the same `scope` argument
         return Fix(f"save {tf}.global_variables()", call, edits.call_instead("global_variables", keep_arguments=True))
-    if callee == _GET_COLLECTION and len(call.args) == 1 and call.args[0].star == "":
+    if callee == External(_GET_COLLECTION) and len(call.args) == 1 and call.args[0].star == "":
         # The rule found the list trainable, so the one key is TRAINABLE_VARIABLES.
         return Fix(f"save {tf}.global_variables()", call, edits.call_instead("global_variables", keep_arguments=False))
     return None

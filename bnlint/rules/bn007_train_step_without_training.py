@@ -1,16 +1,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-import libcst as cst
+from typing import TYPE_CHECKING
 
 from bnlint.analysis import catalogue
-from bnlint.analysis.arguments import ArgumentRef
-from bnlint.analysis.facts import ModuleFacts
-from bnlint.analysis.keras import GradientStep, ModelCall, StepKind
-from bnlint.analysis.syntax import CallSite
-from bnlint.analysis.values import Literal, Parameter
-from bnlint.rules import edits
 from bnlint.rules.base import Finding, Fix, Rule, shown
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from bnlint.analysis.facts import ModuleFacts
+    from bnlint.analysis.keras import GradientStep, ModelCall
+    from bnlint.analysis.syntax import CallSite
+    from bnlint.analysis.values import Parameter
 
 _HELP = (
     "Without training=True its batch norm normalizes with the moving statistics, in Keras 2 and Keras 3 alike: the"
@@ -184,6 +186,10 @@ class TrainStepWithoutTraining(Rule):
 def _finding(
     rule: type[Rule], facts: ModuleFacts, site: CallSite, target: ModelCall, step: GradientStep
 ) -> Finding | None:
+    from bnlint.analysis.arguments import ArgumentRef
+    from bnlint.analysis.keras import StepKind
+    from bnlint.rules import edits
+
     found = facts.keras.training_argument(site, target)
     if found is not None and not isinstance(found, ArgumentRef):
         return None  # `**kwargs` may pass it
@@ -207,6 +213,8 @@ def _problem(
     facts: ModuleFacts, site: CallSite, target: ModelCall, step: GradientStep, flag: object
 ) -> str | None:
     """What is wrong with the call's `training`, or None when it is True (or a value bnlint cannot read)."""
+    from bnlint.analysis.values import Literal, Parameter
+
     if flag is None:
         # `def call(self, x, training=True)`: Keras uses the default where neither the call nor an outer one gives it
         return None if facts.keras.default_mode(target) is True else "without training=True"
@@ -226,6 +234,8 @@ def _problem(
 def _parameter_values(facts: ModuleFacts, flag: Parameter, step: GradientStep) -> object:
     """The literal a training parameter has in the step, when every call that runs the step passes the same one
     (its default where they omit it); None when it is not known."""
+    from bnlint.analysis.values import Literal
+
     calls = facts.keras.calls_of(flag.function)
     if not step.lexical:  # a helper: only the calls made in a gradient step count
         calls = [call for call in calls if _in_step(facts, call.site)]

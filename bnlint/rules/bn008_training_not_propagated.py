@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 from bnlint.analysis import catalogue
-from bnlint.analysis.arguments import ArgumentRef
-from bnlint.analysis.calls import UserCall
-from bnlint.analysis.facts import ModuleFacts
-from bnlint.analysis.keras_version import KerasVersion
-from bnlint.analysis.resolver import literal_value
-from bnlint.analysis.syntax import CallSite, ClassInfo, FunctionInfo, ParamInfo, ParamKind
-from bnlint.analysis.values import Literal
 from bnlint.rules.base import Finding, Rule
+
+if TYPE_CHECKING:
+    from bnlint.analysis.calls import UserCall
+    from bnlint.analysis.facts import ModuleFacts
+    from bnlint.analysis.keras_version import KerasVersion
+    from bnlint.analysis.syntax import CallSite, ClassInfo, FunctionInfo, ParamInfo
 
 _FALSE_HELP = (
     "The literal False reaches batch norm as an explicit argument, which beats the mode Keras gives the model: in"
@@ -204,6 +204,9 @@ class TrainingNotPropagated(Rule):
 
 def _functional_freezes(rule: type[Rule], facts: ModuleFacts) -> Iterator[Finding]:
     """Keras 3: a literal training=False in the graph of a functional model that fit() trains (S2)."""
+    from bnlint.analysis.arguments import ArgumentRef
+    from bnlint.analysis.values import Literal
+
     for site in facts.syntax.calls:
         target = facts.keras.model_call(site)
         if target is None or facts.keras.frozen(target) or not facts.keras.in_fitted_graph(site):
@@ -240,6 +243,9 @@ def _default_left(rule: type[Rule], facts: ModuleFacts, call: UserCall) -> Findi
 
 def _literal_default(param: ParamInfo) -> object:
     """A parameter's default when it is True, False or None; otherwise _NOT_A_MODE."""
+    from bnlint.analysis.resolver import literal_value
+    from bnlint.analysis.syntax import ParamKind
+
     if param.default is None or param.kind not in (ParamKind.POSITIONAL, ParamKind.KEYWORD_ONLY):
         return _NOT_A_MODE
     is_literal, value = literal_value(param.default)

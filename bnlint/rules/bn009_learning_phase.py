@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-
-import libcst as cst
+from typing import TYPE_CHECKING
 
 from bnlint.analysis import catalogue
-from bnlint.analysis.facts import ModuleFacts
-from bnlint.analysis.keras_version import KerasVersion
-from bnlint.analysis.learning_phase import ModeRead, PhaseApi, PhaseCall, ReadUse
 from bnlint.rules.base import Finding, Rule
+
+if TYPE_CHECKING:
+    from bnlint.analysis.facts import ModuleFacts
+    from bnlint.analysis.keras_version import KerasVersion
+    from bnlint.analysis.learning_phase import ModeRead, PhaseCall
 
 _INSTEAD = (
     "Pass training=True or training=False to the model call instead, or leave the mode to fit(), evaluate() and"
@@ -142,6 +143,8 @@ class LearningPhase(Rule):
 
     @classmethod
     def check(cls, facts: ModuleFacts) -> Iterator[Finding]:
+        from bnlint.analysis.learning_phase import PhaseApi
+
         phase = facts.learning_phase
         if not phase.calls:
             return
@@ -166,6 +169,8 @@ class LearningPhase(Rule):
 
     @classmethod
     def _switch(cls, call: PhaseCall, version: KerasVersion) -> Finding:
+        from bnlint.analysis.learning_phase import PhaseApi
+
         where = "every model call in the block" if call.api is PhaseApi.SCOPE else "every later model call"
         mode = _MODES[bool(call.value)] if call.literal else None
         what = f"puts {where} in {mode} mode" if mode else f"sets the mode of {where}"
@@ -178,6 +183,8 @@ class LearningPhase(Rule):
 
     @classmethod
     def _mode_read(cls, read: ModeRead, version: KerasVersion) -> Finding:
+        from bnlint.analysis.learning_phase import ReadUse
+
         how = "training= is given" if read.use is ReadUse.MODE_ARGUMENT else "the branch is chosen by"
         return cls.finding(
             read.node,
@@ -194,6 +201,8 @@ def _shown(call: PhaseCall) -> str:
 
 def _exports_inference_graph(facts: ModuleFacts) -> bool:
     """The module writes a graph for serving and trains nothing (the TF1 export recipe)."""
+    import libcst as cst
+
     names = {call.name for call in facts.calls.api_calls}
     if not names & catalogue.GRAPH_EXPORTERS:
         return False

@@ -3,17 +3,17 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-
-import libcst as cst
+from typing import TYPE_CHECKING
 
 from bnlint.analysis import catalogue
-from bnlint.analysis.arguments import ArgumentRef
-from bnlint.analysis.facts import ModuleFacts
-from bnlint.analysis.keras import ModelCall
-from bnlint.analysis.syntax import CallSite
-from bnlint.analysis.values import Literal
-from bnlint.rules import edits
 from bnlint.rules.base import Finding, Rule, shown
+
+if TYPE_CHECKING:
+    import libcst as cst
+
+    from bnlint.analysis.facts import ModuleFacts
+    from bnlint.analysis.keras import ModelCall
+    from bnlint.analysis.syntax import CallSite
 
 _HELP = (
     "training=True normalizes each batch with its own statistics, so a prediction depends on the rest of its batch,"
@@ -157,6 +157,9 @@ _CALL_DEFAULT = _TrainingMode(
 def _training_true(facts: ModuleFacts, site: CallSite, target: ModelCall) -> _TrainingMode | None:
     """How the call runs in training mode: a literal `training=True`, or no `training` where the model's own `call`
     defaults to True (`def call(self, x, training=True)`) and no Keras call around it hands one down."""
+    from bnlint.analysis.arguments import ArgumentRef
+    from bnlint.analysis.values import Literal
+
     found = facts.keras.training_argument(site, target)
     if found is None and facts.keras.keras_call_of(site) is None and facts.keras.default_mode(target) is True:
         return _CALL_DEFAULT
@@ -168,6 +171,10 @@ def _training_true(facts: ModuleFacts, site: CallSite, target: ModelCall) -> _Tr
 
 def _stated(facts: ModuleFacts, sites: list[CallSite]) -> set[cst.CSTNode]:
     """The calls whose statement carries a comment that states the choice (on its lines or the lines above it)."""
+    import libcst as cst
+
+    from bnlint.rules import edits
+
     if not sites:
         return set()
     stated: set[cst.CSTNode] = set()
@@ -181,6 +188,8 @@ def _stated(facts: ModuleFacts, sites: list[CallSite]) -> set[cst.CSTNode]:
 
 
 def _comments(node: cst.CSTNode) -> Iterator[cst.Comment]:
+    import libcst as cst
+
     if isinstance(node, cst.Comment):
         yield node
     for child in node.children:

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
+from typing import TYPE_CHECKING
 
-from bnlint.analysis.facts import ModuleFacts
 from bnlint.diagnostic import Diagnostic
 from bnlint.noqa import Directive, Suppressions
 from bnlint.rules.base import Finding, Rule
+
+if TYPE_CHECKING:
+    from bnlint.analysis.facts import ModuleFacts
 
 
 class UnusedNoqa(Rule):
