@@ -66,13 +66,19 @@ def _mirrors_missing(cases) -> list[str]:
     return missing
 
 
-@pytest.mark.realcode
-def test_recall_on_real_bugs_without_false_alarms():
-    missing = _mirrors_missing(CASES)
+def _outcomes(cases) -> list:
+    """Each case checked, where the git copies of all its repositories are at hand (else the test is skipped)."""
+    missing = _mirrors_missing(cases)
     if missing:
         pytest.skip(f"no git copies of {len(missing)} recall repositories under {MIRRORS} (docs/recall.md)")
-    outcomes = recall.run_all(CASES, MIRRORS)
+    outcomes = recall.run_all(cases, MIRRORS)
     assert not [outcome.errors for outcome in outcomes if outcome.errors], "bnlint could not analyse a file"
+    return outcomes
+
+
+@pytest.mark.realcode
+def test_recall_on_real_bugs_without_false_alarms():
+    outcomes = _outcomes(CASES)
     found = sum(len(outcome.found) for outcome in outcomes)
     bugs = found + sum(len(outcome.missed) for outcome in outcomes)
     assert found / bugs >= 0.85, recall.report(outcomes)
@@ -86,11 +92,7 @@ def test_recall_on_real_bugs_without_false_alarms():
 
 @pytest.mark.realcode
 def test_tf2_recall_and_precision_meet_the_issue_targets():
-    missing = _mirrors_missing(TF2_CASES)
-    if missing:
-        pytest.skip(f"no git copies of {len(missing)} TF2 repositories under {MIRRORS} (docs/recall.md)")
-    outcomes = recall.run_all(TF2_CASES, MIRRORS)
-    assert not [outcome.errors for outcome in outcomes if outcome.errors], "bnlint could not analyse a file"
+    outcomes = _outcomes(TF2_CASES)
     for row in recall.table(outcomes):
         alarms = sum(row.alarms)
         assert row.bugs == 0 or row.found / row.bugs >= 0.85, recall.report(outcomes)
