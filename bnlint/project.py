@@ -268,7 +268,8 @@ class Project:
         # The module's own folder comes next: a script run directly (`python train.py` inside a package folder)
         # imports its siblings by bare name, as Python 2 code did everywhere; then the package folders above it, a
         # program run as `python -m keras.train` from `efficientdet/` imports from there.
-        between = importer.path.parent.parents[: len(importer.path.parent.relative_to(importer.root).parts) - 1]
+        depth = len(importer.path.parent.relative_to(importer.root).parts)
+        between = importer.path.parent.parents[: max(depth - 1, 0)]  # the folders above, below the root
         folders = (importer.root, importer.path.parent, *between, *self._sys_path_roots(importer.path), *self.roots)
         for root in dict.fromkeys(folders):
             path = self.find_module(root, name)

@@ -266,3 +266,22 @@ def test_a_namespace_folder_named_keras_does_not_hide_the_framework(tmp_path):
     (tmp_path / "keras" / "anchors.py").write_text("import tensorflow as tf\n")
     (tmp_path / "train.py").write_text("from keras import anchors\n")
     assert Project().is_framework(tmp_path / "train.py", "keras.anchors")
+
+
+def test_a_module_at_its_root_does_not_import_from_the_folders_above(tmp_path):
+    # `python train.py` in project/ puts project/ on sys.path, not the folders above it.
+    (tmp_path / "helpers.py").write_text("import tensorflow as tf\n")
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "train.py").write_text("import helpers\n")
+    shared = Project()
+    assert shared.locate(shared.module_id(tmp_path / "project" / "train.py"), "helpers") is None
+
+
+def test_a_module_of_a_package_imports_from_the_package_folders_above_it(tmp_path):
+    # `python -m keras.train` run from efficientdet/: `import utils` is efficientdet/utils.py.
+    _package(tmp_path / "efficientdet", "keras", "train")
+    (tmp_path / "efficientdet" / "__init__.py").write_text("")
+    (tmp_path / "efficientdet" / "utils.py").write_text("import tensorflow as tf\n")
+    shared = Project()
+    found = shared.locate(shared.module_id(tmp_path / "efficientdet" / "keras" / "train.py"), "utils")
+    assert found == tmp_path / "efficientdet" / "utils.py"
