@@ -39,6 +39,8 @@ sys.path.insert(0, str(HERE))
 
 import recall  # noqa: E402  (the git copies: one way to find and read them, shared with the recall set)
 
+from bnlint.verify.command import child_environment  # noqa: E402
+
 # Files of a commit written out besides the Python files: the configuration and small data files scripts read.
 _KEPT = (".py", ".json", ".yaml", ".yml", ".txt", ".cfg", ".ini", ".csv", ".names")
 _KEPT_BYTES = 2_000_000
@@ -140,8 +142,10 @@ def run(script: Script, mirrors: Path) -> Result:
         if process.stdout.strip():
             _judge(result, json.loads(process.stdout), folder, workdir)
         if result.verdict:
-            mode = json.loads(process.stdout)["mode"]
-            result.own_seconds = _own_time(script, path, workdir, environment, mode)
+            report = json.loads(process.stdout)
+            # The same Keras and mode as verify's run, so that the two times are of the same code.
+            timing = child_environment(environment, report["mode"], report["keras"])
+            result.own_seconds = _own_time(script, path, workdir, timing, report["mode"])
     return result
 
 
@@ -177,7 +181,6 @@ def _own_time(script: Script, path: Path, workdir: Path, environment: dict[str, 
             str(Path(temporary) / "result.json"), "--root", str(workdir), "--steps", str(script.steps),
             "--mode", mode, "--timing-only", "--", *script.args,
         ]  # fmt: skip
-        environment = {**environment, "TF_USE_LEGACY_KERAS": "1", "TF_CPP_MIN_LOG_LEVEL": "3"}
         started = time.monotonic()
         try:
             subprocess.run(command, capture_output=True, env=environment, cwd=workdir, timeout=script.timeout)

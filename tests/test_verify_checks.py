@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import pytest
 
 from bnlint.diagnostic import Diagnostic
 from bnlint.rules import ALL_RULES
 from bnlint.verify.checks import RUNTIME_CHECKS, check_of, checks_markdown
+from bnlint.verify.command import child_environment
 from bnlint.verify.observations import Measurements, Observation, Status
 from bnlint.verify.verdicts import Verdict, judge
 
@@ -59,3 +61,29 @@ def test_a_mistake_of_the_rules_check_confirms_it_and_is_not_reported_again(rule
     (item,), runtime = judge([_finding(rule)], _measured(mistake, unexplained), watched=5)
     assert (item.verdict, item.evidence) == (Verdict.CONFIRMED, mistake)
     assert [finding.observation for finding in runtime] == [unexplained]
+
+
+def test_a_mode_set_away_from_the_layers_confirms_the_finding_at_its_setter():
+    # set_learning_phase(1) at line 3; the layers ran in that phase at an evaluation on line 12.
+    mistake = Observation("BN102", True, "training mode", ((PATH, 12),), report_at=(PATH, 12), set_at=((PATH, 3),))
+    (item,), runtime = judge([_finding("BN009")], _measured(mistake), watched=5)
+    assert (item.verdict, item.evidence) == (Verdict.CONFIRMED, mistake)
+    assert runtime == []  # the finding at the setter explains the evaluation's measurement
+    (item,), runtime = judge([_finding("BN009")], _measured(replace(mistake, set_at=())), watched=5)
+    assert item.verdict is Verdict.NOT_MEASURED and [finding.line for finding in runtime] == [12]
+
+
+def test_where_a_mode_was_set_survives_the_trip_from_the_child():
+    observation = Observation("BN102", True, "training mode", ((PATH, 12),), report_at=(PATH, 12), set_at=((PATH, 3),))
+    sent = Measurements(Status.MEASURED, observations=[observation], training_steps=5)
+    assert Measurements.from_json(sent.to_json()).observations == [observation]
+
+
+@pytest.mark.parametrize(
+    ("mode", "keras", "legacy"), [("eager", 3, None), ("eager", 2, "1"), ("graph", 3, "1"), ("graph", 2, "1")]
+)
+def test_the_script_runs_under_the_keras_the_analysis_assumed(mode, keras, legacy):
+    # A user's own TF_USE_LEGACY_KERAS=1 does not decide it: the findings were made for `keras`.
+    environment = child_environment({"TF_USE_LEGACY_KERAS": "1", "HOME": "/home/user"}, mode, keras)
+    assert environment.get("TF_USE_LEGACY_KERAS") == legacy
+    assert environment["HOME"] == "/home/user"

@@ -79,7 +79,7 @@ class Rule:
             f"## Example\n\n```python\n{_example(cls.INVALID[0])}\n```",
             f"## Use instead\n\n```python\n{_example(cls.VALID[0])}\n```",
         ]
-        return "\n\n".join([*sections[:2], *examples, *sections[2:]]) + "\n"
+        return "\n\n".join([*sections[:2], *examples, *sections[2:], *_runtime_check(cls.code)]) + "\n"
 
 
 def shown(call: cst.Call, limit: int = 40) -> str:
@@ -90,6 +90,19 @@ def shown(call: cst.Call, limit: int = 40) -> str:
     if len(code) <= limit and "\n" not in code:
         return code
     return cst.Module([]).code_for_node(call.func) + "(...)"
+
+
+def _runtime_check(code: str) -> list[str]:
+    """The section that says how `bnlint verify` judges the rule's findings (none where no run measures them)."""
+    from bnlint.verify.checks import check_of
+
+    check = check_of(code)
+    if check is None:
+        return []
+    return [
+        f"## Runtime check\n`bnlint verify` judges this finding with {check.code} (`{check.name}`): {check.measures}."
+        " See [verify](../verify.md)."
+    ]
 
 
 def _example(source: str) -> str:

@@ -40,8 +40,10 @@ UPDATES_NOT_RUN = RuntimeCheck(
 WRONG_MODE = RuntimeCheck(
     "BN102",
     "batch-norm-in-wrong-mode",
-    "a batch-norm layer always in inference mode while the step trains its gamma/beta, or an evaluation that"
-    " normalizes with batch statistics (its outputs depend on the rest of the batch)",
+    "a batch-norm layer always in inference mode while the step trains its gamma/beta (moving statistics"
+    " unchanged); an evaluation that runs it in training mode (its outputs depend on the rest of the batch, and it"
+    " moves the moving statistics); a constant mode built into a functional model that the training steps override"
+    " (Keras 3); the learning phase's setter where a layer ran in the phase it set",
     ("BN001", "BN004", "BN007", "BN008", "BN009", "BN010"),
     refutes=False,
     not_measured="no run in the watched steps shows this layer's mode in use (an evaluation through it would)",

@@ -11,12 +11,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from bnlint.analysis.modules import module_id
+from bnlint.config import ConfigError, Configurations
 from bnlint.diagnostic import INTERNAL_ERROR, Diagnostic
 from bnlint.engine import check_source
+from bnlint.keras_setting import KerasSetting
 from bnlint.project import Project
 from bnlint.verify.observations import Measurements, Observation, Status
 from bnlint.verify.verdicts import Judged, RuntimeFinding, Verdict, judge, notes
@@ -62,6 +65,15 @@ _TF2_TRAIN = frozenset(
 
 
 @dataclass(frozen=True)
+class Static:
+    """What the static analysis says of the script before it runs."""
+
+    diagnostics: list[Diagnostic]
+    mode: str  # graph / eager / metagraph: how the child runs it
+    keras: int  # the Keras the analysis assumed (2 or 3): the run uses the same one, or its verdicts judge other code
+
+
+@dataclass(frozen=True)
 class Run:
     measurements: Measurements
     seconds: float
@@ -91,17 +103,27 @@ def verify(args: argparse.Namespace) -> int:
         return _fail(f"{script}: no such file")
     if importlib.util.find_spec("tensorflow") is None:
         return _fail(f"TensorFlow is not installed; install it with: {install_command()}")
-    diagnostics: list[Diagnostic] = []
-    mode = "metagraph"
+    static = Static([], "metagraph", 2)
     if script.suffix != ".meta":
-        diagnostics, mode = _static(script)
-    run = _run_child(script, mode, args)
+        try:
+            static = _static(script)
+        except ConfigError as exc:
+            return _fail(str(exc))
+    keras, run = static.keras, _run_child(script, static.mode, static.keras, args)
+    if run.measurements.status is Status.SCRIPT_ERROR and static.mode == "eager" and keras == 3:
+        # Code written for Keras 2 (`set_learning_phase`, tf.keras before TensorFlow 2.16) fails under Keras 3
+        # before it trains: it is measured under the Keras it was written for, and the report says so.
+        failure = run.measurements.error
+        keras, run = 2, _run_child(script, static.mode, 2, args)
+        if run.measurements.status is Status.MEASURED:
+            under = f"under Keras 3 the script fails before its first training step ({failure}): it ran under Keras 2"
+            run.measurements.error = "; ".join(filter(None, [under, run.measurements.error]))
     measurements = run.measurements
     if measurements.status is not Status.MEASURED:
         return _fail(_why(measurements), run.output)
-    judged, runtime = judge(diagnostics, measurements, args.steps)
+    judged, runtime = judge(static.diagnostics, measurements, args.steps)
     render = _render_json if args.format == "json" else _render_text
-    sys.stdout.write(render(script, run, judged, runtime))
+    sys.stdout.write(render(script, keras, run, judged, runtime))
     confirmed = any(item.verdict is Verdict.CONFIRMED for item in judged)
     if run.timed_out and not (confirmed or runtime):
         return _fail(f"{measurements.error}: the findings they do not decide are undecided")
@@ -117,9 +139,11 @@ def verify(args: argparse.Namespace) -> int:
     return EXIT_CONFIRMED if confirmed or runtime else EXIT_CLEAN
 
 
-def _static(script: Path) -> tuple[list[Diagnostic], str]:
-    """The static findings of the script and of the project modules it imports, and how the script runs."""
-    project = Project()
+def _static(script: Path) -> Static:
+    """The static findings of the script and of the project modules it imports, how the script runs, and its
+    Keras, as its configuration (the closest pyproject.toml's [tool.bnlint]) has `bnlint check` see them."""
+    settings = Configurations().settings_for(str(script))
+    project = Project(roots=list(settings.project_roots), keras=KerasSetting(default=settings.keras_version))
     diagnostics: list[Diagnostic] = []
     names: set[str] = set()
     for path in [script, *project.imported_modules(script)]:
@@ -131,11 +155,25 @@ def _static(script: Path) -> tuple[list[Diagnostic], str]:
         if facts is not None:
             names.update(call.name for call in facts.calls.api_calls)
     graph = any(name.startswith(_GRAPH_CODE) and name not in _TF2_TRAIN for name in names)
-    return sorted(diagnostics), "graph" if graph else "eager"
+    facts = project.facts(script)
+    keras = facts.keras_version.major if facts is not None else 3
+    return Static(sorted(diagnostics), "graph" if graph else "eager", keras)
 
 
-def _run_child(script: Path, mode: str, args: argparse.Namespace) -> Run:
-    environment = dict(os.environ, TF_USE_LEGACY_KERAS="1", TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1")
+def child_environment(base: Mapping[str, str], mode: str, keras: int) -> dict[str, str]:
+    """The environment the script runs in. `tf.keras` is Keras 3 under TensorFlow >= 2.16 unless
+    TF_USE_LEGACY_KERAS is set: set where the analysis assumed Keras 2, unset where it assumed 3. TF1 graph code
+    needs `tf.compat.v1.layers`, which only tf-keras has."""
+    environment = dict(base, TF_CPP_MIN_LOG_LEVEL="3", PYTHONUNBUFFERED="1")
+    if mode != "eager" or keras == 2:
+        environment["TF_USE_LEGACY_KERAS"] = "1"
+    else:
+        environment.pop("TF_USE_LEGACY_KERAS", None)
+    return environment
+
+
+def _run_child(script: Path, mode: str, keras: int, args: argparse.Namespace) -> Run:
+    environment = child_environment(os.environ, mode, keras)
     if args.device == "cpu":
         environment["CUDA_VISIBLE_DEVICES"] = "-1"
     arguments = [argument for argument in args.arguments if argument != "--"]
@@ -217,13 +255,14 @@ def _fail(message: str, output: str = "") -> int:
     return EXIT_ERROR
 
 
-def _render_text(script: Path, run: Run, judged: list[Judged], runtime: list[RuntimeFinding]) -> str:
+def _render_text(script: Path, keras: int, run: Run, judged: list[Judged], runtime: list[RuntimeFinding]) -> str:
     m = run.measurements
     if m.mode == "metagraph":
         what = "the saved graph's structure (no code ran)"
     else:
         what = f"{m.training_steps} training step(s) and {m.evaluation_runs} evaluation run(s) of the script"
-    lines = [f"bnlint verify {script}: {what} on {m.device}, TensorFlow {m.tensorflow}, {run.seconds:.1f} s"]
+    versions = f"TensorFlow {m.tensorflow}" + (f", Keras {keras}" if m.mode == "eager" else "")
+    lines = [f"bnlint verify {script}: {what} on {m.device}, {versions}, {run.seconds:.1f} s"]
     if m.error:
         lines.append(f"note: {m.error}")
     for item in judged:
@@ -244,11 +283,12 @@ def _render_text(script: Path, run: Run, judged: list[Judged], runtime: list[Run
     return "\n".join(lines) + "\n"
 
 
-def _render_json(script: Path, run: Run, judged: list[Judged], runtime: list[RuntimeFinding]) -> str:
+def _render_json(script: Path, keras: int, run: Run, judged: list[Judged], runtime: list[RuntimeFinding]) -> str:
     m = run.measurements
     report = {
         "script": str(script),
         "tensorflow": m.tensorflow,
+        "keras": keras,
         "device": m.device,
         "mode": m.mode,
         "training_steps": m.training_steps,

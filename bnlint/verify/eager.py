@@ -4,7 +4,9 @@ optimizer's steps. Functions run eagerly while verifying, so each call is seen w
 
 from __future__ import annotations
 
+import functools
 import importlib
+import sys
 import time
 import traceback
 from collections.abc import Callable
@@ -27,15 +29,64 @@ _KERAS = ("tf_keras", "keras")
 _PROGRESS_SECONDS = 5.0
 
 
+# Where a layer's mode was not given: what its `call` receives then (Keras 2 reads the learning phase there).
+_UNSEEN = object()
+
+
 @dataclass
 class _Call:
     layer: Any
-    training: object  # what the caller passed: True, False, None, or a tensor
+    training: object  # what the caller passed to the layer: True, False, None, or a tensor
     frames: tuple[Frame, ...]
     inputs: Any
     during_step: bool
     after_first_step: bool
     phase: object = None  # Keras' learning phase when `training` was left out (1: training mode)
+    phase_set_at: tuple[Frame, ...] = ()  # the user's `set_learning_phase` / `learning_phase_scope` that set it
+    # What Keras resolved and handed the layer's `call` (the caller's value, the outer model's mode, or the
+    # call's own default): the mode the layer ran in. _UNSEEN: `call` was not reached.
+    resolved: object = _UNSEEN
+    moved: float | None = None  # how far this call moved the moving statistics (measured outside training steps)
+
+    def runs_training(self) -> bool | None:
+        """Whether the layer normalized with the batch's statistics; None where the mode is a symbolic tensor."""
+        mode = self.training if self.resolved is _UNSEEN else self.resolved
+        if mode is None:
+            # Keras 2 reads the learning phase (0 unless set); Keras 3 has none and runs inference.
+            mode = self.phase if self.phase is not None else False
+        if isinstance(mode, tf.Tensor):
+            return bool(mode.numpy()) if _concrete(mode) else None
+        return bool(mode) if isinstance(mode, (bool, int, np.bool_, np.integer)) else None
+
+    def evaluation(self) -> bool:
+        """A call on data after training began and outside any training step: an evaluation."""
+        return not self.during_step and self.after_first_step and _concrete(self.inputs) and bool(self.frames)
+
+
+@dataclass(frozen=True)
+class _WrongMode:
+    """One layer run in the wrong mode, before the layers of one model call are merged (_at_the_shared_call)."""
+
+    kind: str  # a key of _WRONG_MODES: what the layer runs
+    layer: str
+    frames: tuple[Frame, ...]
+    evidence: dict[str, Any]
+    set_at: tuple[Frame, ...] = ()
+    confirms_only: bool = False
+
+
+# What a wrong mode is, after "batch norm NAME runs" / "N batch-norm layers (NAME, ...) run"; formatted with the
+# evidence (the largest value over the merged layers).
+_WRONG_MODES = {
+    "inference_in_step": "in inference mode in the training step while the step trains its gamma/beta: it never"
+    " normalizes with batch statistics, and its moving statistics never learn (largest change 0 over {steps} steps)",
+    "phase_in_evaluation": "in training mode outside any training step: Keras' learning phase is 1"
+    " (set_learning_phase), so this evaluation normalizes with batch statistics and moves the moving statistics"
+    " toward its data (by up to {moved:.3g})",
+    "training_in_evaluation": "in training mode in an evaluation, outside any training step: its outputs depend on"
+    " the rest of the batch (by up to {batch_dependence:.3g}) and it moves the moving statistics toward the"
+    " evaluation's data (by up to {moved:.3g})",
+}
 
 
 @dataclass
@@ -53,6 +104,7 @@ class EagerWatcher:
         self._steps_taken = 0
         self._tapes = 0  # GradientTapes open now: a layer called inside one is part of a training step
         self._optimizers: list[Any] = []  # optimizers whose steps run inside compiled functions
+        self._phase_set_at: tuple[Frame, ...] = ()  # the user's last `set_learning_phase` / `learning_phase_scope`
         self._before: dict[int, list[np.ndarray]] = {}
         self._parameters_before: dict[int, list[np.ndarray]] = {}
         self.internal_errors: list[str] = []  # bnlint's own failures: that measurement is skipped, the run goes on
@@ -75,6 +127,7 @@ class EagerWatcher:
                 continue
             if self._measure:
                 self._watch_layers(keras.layers.BatchNormalization, getattr(keras.backend, "learning_phase", None))
+                self._watch_phase_setters(name)
             self._watch_steps(keras.optimizers.Optimizer)
         if self._measure:
             self._watch_tapes(tf.GradientTape)
@@ -131,7 +184,7 @@ class EagerWatcher:
         cls.__enter__, cls.__exit__ = entered, left
 
     def _watch_layers(self, cls: Any, learning_phase: Callable[[], object] | None) -> None:
-        watcher, original = self, cls.__call__
+        watcher, original, original_call = self, cls.__call__, cls.call
 
         def call(layer: Any, inputs: Any, *args: Any, **kwargs: Any) -> Any:
             training = kwargs.get("training", args[0] if args else None)
@@ -139,10 +192,50 @@ class EagerWatcher:
             record = watcher._layers.setdefault(id(layer), _Layer(layer))
             phase = learning_phase() if training is None and learning_phase is not None else None
             during, after = watcher._tapes > 0, watcher._steps_taken > 0
-            record.calls.append(_Call(layer, training, frames, inputs, during, after, phase))
-            return original(layer, inputs, *args, **kwargs)
+            setter = watcher._phase_set_at if phase is not None else ()
+            entry = _Call(layer, training, frames, inputs, during, after, phase, setter)
+            record.calls.append(entry)
+            if during or not after or not _concrete(inputs):
+                return original(layer, inputs, *args, **kwargs)
+            # An evaluation: whether it moves the moving statistics is measured around this call alone.
+            before = _moving_statistics(layer)
+            result = original(layer, inputs, *args, **kwargs)
+            entry.moved = _largest_change(before, _moving_statistics(layer))
+            return result
 
-        cls.__call__ = call
+        # Keras 3 reads `call`'s signature to decide whether to hand it `training`: the wrapper keeps it.
+        @functools.wraps(original_call)
+        def resolved(layer: Any, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+            # Keras calls `call` with the mode it resolved for the layer call just recorded.
+            record = watcher._layers.get(id(layer))
+            if record is not None and record.calls:
+                record.calls[-1].resolved = kwargs.get("training", args[0] if args else None)
+            return original_call(layer, inputs, *args, **kwargs)
+
+        cls.__call__, cls.call = call, resolved
+
+    def _watch_phase_setters(self, package: str) -> None:
+        """Where the user's code sets Keras 2's learning phase: a layer run in the phase's mode is that line's
+        doing (BN009). Each module that holds the setters gets the watched one (`tf.keras.backend` is another
+        module object than `tf_keras.src.backend`)."""
+        watcher = self
+
+        def watched(original: Callable[..., Any]) -> Callable[..., Any]:
+            def setter(*args: Any, **kwargs: Any) -> Any:
+                frames = watcher._code.frames(traceback.extract_stack())
+                if frames:
+                    watcher._phase_set_at = frames
+                return original(*args, **kwargs)
+
+            return setter
+
+        for name in ("set_learning_phase", "learning_phase_scope"):
+            for module in [module for key, module in list(sys.modules.items()) if key.split(".")[0] == package]:
+                original = getattr(module, name, None)
+                if callable(original) and not hasattr(original, "__wrapped_by_bnlint__"):
+                    replacement = watched(original)
+                    replacement.__wrapped_by_bnlint__ = True  # type: ignore[attr-defined]
+                    setattr(module, name, replacement)
 
     def _watch_steps(self, cls: Any) -> None:
         watcher, original = self, cls.apply_gradients
@@ -168,11 +261,8 @@ class EagerWatcher:
         cls.apply_gradients = apply_gradients
 
     def _statistics(self) -> dict[int, list[np.ndarray]]:
-        return {
-            key: [np.array(record.layer.moving_mean), np.array(record.layer.moving_variance)]
-            for key, record in self._layers.items()
-            if hasattr(record.layer, "moving_mean")
-        }
+        statistics = {key: _moving_statistics(record.layer) for key, record in self._layers.items()}
+        return {key: value for key, value in statistics.items() if value is not None}
 
     def _parameters(self) -> dict[int, list[np.ndarray]]:
         """Each layer's gamma and beta (those it has: `scale=False` or `center=False` drop one)."""
@@ -187,28 +277,31 @@ class EagerWatcher:
             if measurements.status is Status.MEASURED:
                 measurements.status = Status.NO_TRAINING_STEP
             return
-        measurements.reached = sorted(
-            {frame for record in self._layers.values() for call in record.calls for frame in call.frames}
-        )
+        calls = [call for record in self._layers.values() for call in record.calls]
+        # A learning phase's setter is reached where a layer ran in the phase it set.
+        measurements.reached = sorted({frame for call in calls for frame in call.frames + call.phase_set_at})
         errors = self.internal_errors
         after = guarded(errors, "reading the moving statistics after the steps", self._statistics, {})
         parameters = guarded(errors, "reading gamma and beta after the steps", self._parameters, {})
         observations = []
-        wrong_modes: list[Observation] = []
+        wrong_modes: list[_WrongMode] = []
         for key, record in self._layers.items():
             change = _largest_change(self._before.get(key), after.get(key))
-            observations += self._fixed_modes(record, change)
             trained = _largest_change(self._parameters_before.get(key), parameters.get(key))
-            wrong_modes += self._training_phase_outside_steps(record)
+            overridden = self._literal_overridden(record, change, trained)
+            observations += overridden
+            observations += self._fixed_modes(record, change, skip_symbolic=bool(overridden))
+            wrong_modes += self._training_in_evaluation(record)
             wrong_modes += self._inference_in_step(record, change, trained)
         measurements.observations = observations + _at_the_shared_call(wrong_modes)
         measurements.internal_errors += errors
 
-    def _fixed_modes(self, record: _Layer, change: float | None) -> list[Observation]:
+    def _fixed_modes(self, record: _Layer, change: float | None, skip_symbolic: bool) -> list[Observation]:
         """A layer called with a constant `training`. Built into a functional model (a symbolic call), the constant
-        holds for every later call of the model: how far that mode's output is from the other one's says what it
-        costs. Written at a call on data, it holds for that call only: `True` inside a training step and `False`
-        outside one are the modes the run needs; the other way round, that call runs in the wrong mode."""
+        holds for every later call of the model (unless the steps override it: `skip_symbolic`,
+        _literal_overridden): how far that mode's output is from the other one's says what it costs. Written at a
+        call on data, it holds for that call only: `True` inside a training step and `False` outside one are the
+        modes the run needs; the other way round, that call runs in the wrong mode."""
         observations = []
         seen: set[tuple[Frame, ...]] = set()
         # A functional model calls its layers on symbolic tensors (KerasTensor) once, where the code builds it:
@@ -218,6 +311,8 @@ class EagerWatcher:
             if not isinstance(call.training, bool) or call.frames in seen or not call.frames:
                 continue
             symbolic = not _concrete(call.inputs)
+            if (symbolic and skip_symbolic) or (call.evaluation() and call.runs_training()):
+                continue  # measured by _literal_overridden or _training_in_evaluation
             # Before the first step nothing is trained yet: a call then is set-up (statistics warmed up on purpose,
             # a model built), not an evaluation.
             setup = not call.during_step and not call.after_first_step
@@ -263,34 +358,70 @@ class EagerWatcher:
             )
         return observations
 
-    def _training_phase_outside_steps(self, record: _Layer) -> list[Observation]:
-        """A layer left to Keras' learning phase (`model(x)` without `training=`) while the phase is 1
-        (`set_learning_phase(1)`), called after training began and outside a training step: an evaluation that
-        normalizes with the batch's statistics and moves the moving ones toward the validation data."""
-        calls = [
-            call
-            for call in record.calls
-            if call.phase == 1 and not call.during_step and call.after_first_step and call.frames
-        ]
-        what = (
-            "in training mode outside any training step: Keras' learning phase is 1 (set_learning_phase), so this"
-            " evaluation normalizes with batch statistics and moves the moving statistics toward its data"
+    def _literal_overridden(self, record: _Layer, change: float | None, trained: float | None) -> list[Observation]:
+        """A layer built into a functional model with a constant `training` that the training steps do not keep:
+        Keras 3 hands the outer call's mode to every layer of a functional model (`fit()` trains a layer built
+        with `training=False`, BN008), so the constant decides nothing."""
+        built = next(
+            (call for call in record.calls if isinstance(call.training, bool) and not _concrete(call.inputs)), None
         )
-        return _wrong_mode(record, calls, what, {"learning_phase": 1})
-
-    def _inference_in_step(self, record: _Layer, change: float | None, trained: float | None) -> list[Observation]:
-        """A layer called inside a training step (a GradientTape) whose moving statistics never move while the step
-        trains its gamma/beta: it ran in inference mode (`model(x)` without `training=True`, Keras' default)."""
-        calls = [call for call in record.calls if call.during_step and call.frames]
-        if change != 0.0 or not trained:
+        if built is None or not built.frames:
             return []
-        what = (
-            "in inference mode in the training step while the step trains its gamma/beta: it never normalizes with"
-            f" batch statistics, and its moving statistics never learn (largest change 0 over {self._steps_taken}"
-            " steps)"
+        concrete = [call for call in record.calls if _concrete(call.inputs)]
+        # A subclass's `call` traced symbolically (Keras 3 builds a model so) passes its own argument: the line is
+        # run on data again, and there the mode is the one it passes, not a constant of a graph.
+        if any(call.frames[-1:] == built.frames[-1:] for call in concrete):
+            return []
+        if {call.runs_training() for call in concrete if call.during_step} != {not built.training}:
+            return []
+        moved = change or 0.0
+        message = (
+            f"batch norm {record.layer.name} is built with training={built.training} here, but the training steps"
+            f" run it with training={not built.training} (Keras 3 gives every layer of a functional model the outer"
+            f" call's mode): over {self._steps_taken} steps its moving statistics moved by up to {moved:.3g} and its"
+            f" gamma/beta by up to {trained or 0.0:.3g}"
         )
-        evidence = {"moving_statistics_change": 0.0, "gamma_beta_change": trained or 0.0}
-        return _wrong_mode(record, calls, what, evidence)
+        evidence = {"moving_statistics_change": moved, "gamma_beta_change": trained or 0.0}
+        frames = built.frames
+        return [Observation(WRONG_MODE.code, True, message, frames, report_at=frames[-1], evidence=evidence)]
+
+    def _training_in_evaluation(self, record: _Layer) -> list[_WrongMode]:
+        """A layer run in training mode by an evaluation (a call on data after training began, outside any training
+        step): a constant at the layer (BN001), the model call's `training=True` or its `call`'s default (BN010),
+        or Keras 2's learning phase 1 (BN009). It normalizes with the batch's statistics, so each output depends on
+        the rest of the batch, and it moves the moving statistics toward the evaluation's data."""
+        calls = [call for call in record.calls if call.evaluation() and call.runs_training()]
+        if not calls:
+            return []
+        first = calls[0]
+        moved = max((call.moved or 0.0) for call in calls)
+        if first.training is None and first.phase == 1:
+            # The learning phase was set for the whole program: a finding of its own even where no line says so.
+            evidence = {"learning_phase": 1, "moved": moved}
+            return [_WrongMode("phase_in_evaluation", record.layer.name, first.frames, evidence, first.phase_set_at)]
+        dependence = guarded(
+            self.internal_errors,
+            f"measuring how batch norm {record.layer.name} depends on the batch",
+            lambda: _batch_dependence(record.layer, first.inputs),
+            None,
+        )
+        if dependence is None:
+            return []
+        evidence = {"batch_dependence": dependence, "moved": moved}
+        # `model(x, training=True)` in a function that evaluates may be a deliberate training-mode pass (a GAN's
+        # samples): reported only where a static finding names it.
+        return [_WrongMode("training_in_evaluation", record.layer.name, first.frames, evidence, confirms_only=True)]
+
+    def _inference_in_step(self, record: _Layer, change: float | None, trained: float | None) -> list[_WrongMode]:
+        """A layer called inside a training step (a GradientTape) whose moving statistics never move while the step
+        trains its gamma/beta: it ran in inference mode (`model(x)` without `training=True`, Keras' default, or a
+        learning phase set to 0)."""
+        calls = [call for call in record.calls if call.during_step and call.frames]
+        if change != 0.0 or not trained or not calls:
+            return []
+        evidence = {"moving_statistics_change": 0.0, "gamma_beta_change": trained, "steps": self._steps_taken}
+        setter = calls[0].phase_set_at if calls[0].phase == 0 else ()
+        return [_WrongMode("inference_in_step", record.layer.name, calls[0].frames, evidence, setter)]
 
     def _mode_difference(self, layer: Any, inputs: Any) -> float:
         """Outputs in training and inference mode on one batch; the moving statistics are put back afterwards."""
@@ -304,42 +435,39 @@ class EagerWatcher:
         return float(np.max(np.abs(training - inference)))
 
 
-def _wrong_mode(record: _Layer, calls: list[_Call], what: str, evidence: dict[str, Any]) -> list[Observation]:
-    """BN102 at the first of the calls that ran the layer in the wrong mode (`batch norm NAME runs WHAT`: the
-    grouping of _at_the_shared_call reads that shape)."""
-    if not calls:
-        return []
-    frames = calls[0].frames
-    message = f"batch norm {record.layer.name} runs {what}"
-    return [Observation(WRONG_MODE.code, True, message, frames, report_at=frames[-1], evidence=evidence)]
-
-
-def _at_the_shared_call(observations: list[Observation]) -> list[Observation]:
-    """The layers of one model, run in the wrong mode by one call of the model (`model(x)` in a step), each bring
-    their own user frames: the model's call is the last frame they share. One finding there, per kind of mistake,
-    not one per layer at lines of the model's own code."""
-    grouped: dict[str, list[Observation]] = {}
-    for observation in observations:
-        grouped.setdefault(observation.message.partition(" runs ")[2], []).append(observation)
+def _at_the_shared_call(wrong: list[_WrongMode]) -> list[Observation]:
+    """BN102 for the layers run in the wrong mode. The layers of one model, run in the wrong mode by one call of the
+    model (`model(x)` in a step), each bring their own user frames: the model's call is the last frame they share.
+    One finding there, per kind of mistake, not one per layer at lines of the model's own code."""
+    grouped: dict[str, list[_WrongMode]] = {}
+    for item in wrong:
+        grouped.setdefault(item.kind, []).append(item)
     merged = []
-    for group in grouped.values():
-        shared = _common_prefix([observation.frames for observation in group])
-        if len(group) == 1 or not shared:
-            merged += group
-            continue
-        first = group[0]
-        layers = len(group)
-        name, what = first.message.split(" ")[2], first.message.partition(" runs ")[2]
-        merged.append(
-            Observation(
-                first.code,
-                True,
-                f"{layers} batch-norm layers ({name}, ...) run {what}",
-                shared,
-                report_at=shared[-1],
-                evidence={**first.evidence, "layers": layers},
+    for kind, group in grouped.items():
+        shared = _common_prefix([item.frames for item in group])
+        parts = [[item] for item in group] if len(group) == 1 or not shared else [group]
+        for part in parts:
+            frames = shared if len(part) > 1 else part[0].frames
+            evidence = {key: max(item.evidence[key] for item in part) for key in part[0].evidence}
+            what = _WRONG_MODES[kind].format(**evidence)
+            first = part[0]
+            subject = f"batch norm {first.layer} runs" if len(part) == 1 else (
+                f"{len(part)} batch-norm layers ({first.layer}, ...) run"
             )
-        )
+            if len(part) > 1:
+                evidence["layers"] = len(part)
+            merged.append(
+                Observation(
+                    WRONG_MODE.code,
+                    True,
+                    f"{subject} {what}",
+                    frames,
+                    report_at=frames[-1],
+                    confirms_only=first.confirms_only,
+                    evidence=evidence,
+                    set_at=tuple(dict.fromkeys(frame for item in part for frame in item.set_at)),
+                )
+            )
     return merged
 
 
@@ -354,6 +482,31 @@ def _common_prefix(stacks: list[tuple[Frame, ...]]) -> tuple[Frame, ...]:
 
 def _weight(record: _Layer, name: str) -> Any:
     return getattr(record.layer, name, None)
+
+
+def _moving_statistics(layer: Any) -> list[np.ndarray] | None:
+    if not hasattr(layer, "moving_mean") or not getattr(layer, "built", True):
+        return None
+    return [np.array(layer.moving_mean), np.array(layer.moving_variance)]
+
+
+def _batch_dependence(layer: Any, inputs: Any) -> float | None:
+    """How far the layer's training-mode outputs for the first half of a batch move when the rest of the batch is
+    left out: zero for a per-example computation (inference mode). None for a batch of one. The moving statistics
+    are put back afterwards."""
+    shape = tuple(inputs.shape)
+    half = int(shape[0]) // 2 if shape and shape[0] is not None else 0
+    if half < 1:
+        return None
+    saved = _moving_statistics(layer)
+    try:
+        whole = np.asarray(layer(inputs, training=True))[:half]
+        alone = np.asarray(layer(inputs[:half], training=True))
+    finally:
+        if saved is not None:
+            layer.moving_mean.assign(saved[0])
+            layer.moving_variance.assign(saved[1])
+    return float(np.max(np.abs(whole - alone)))
 
 
 def _concrete(inputs: Any) -> bool:

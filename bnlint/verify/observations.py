@@ -35,6 +35,9 @@ class Observation:
     evidence: dict[str, float | int | str] = field(default_factory=dict)
     # Said as a note, not a finding: what is measured is true but does no harm in this run (`mistake` is False).
     note: bool = False
+    # Where the mode the code ran in was set for it, away from the code (`set_learning_phase(1)`): a finding at
+    # one of these lines is explained by the measurement too.
+    set_at: tuple[Frame, ...] = ()
 
 
 @dataclass
@@ -82,6 +85,7 @@ class Measurements:
                     confirms_only=item["confirms_only"],
                     evidence=item["evidence"],
                     note=item["note"],
+                    set_at=tuple((path, line) for path, line in item["set_at"]),
                 )
                 for item in data["observations"]
             ],

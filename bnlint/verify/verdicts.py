@@ -80,12 +80,13 @@ def notes(measurements: Measurements) -> list[RuntimeFinding]:
 
 
 def _explains(diagnostic: Diagnostic, observation: Observation) -> bool:
-    """Whether a measurement is of the finding's check and was built at the finding's lines."""
+    """Whether a measurement is of the finding's check and was built at the finding's lines (or its mode was set
+    there)."""
     lines, path, check = _lines(diagnostic), os.path.abspath(diagnostic.path), check_of(diagnostic.code)
     return (
         check is not None
         and observation.code == check.code
-        and any(p == path and line in lines for p, line in observation.frames)
+        and any(p == path and line in lines for p, line in observation.frames + observation.set_at)
     )
 
 
