@@ -547,3 +547,25 @@ def test_tf2_checkpoints_do_not_make_a_script_tf1(tmp_path):
     )
     status, report = _verify(script)
     assert report["mode"] == "eager" and report["training_steps"] == 20
+
+
+def test_the_run_uses_the_keras_the_configuration_names(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("[tool.bnlint]\nkeras-version = 2\n")
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import numpy as np\n"
+        "import tensorflow as tf\n"
+        "model = tf.keras.Sequential([tf.keras.layers.Dense(4), tf.keras.layers.BatchNormalization()])\n"
+        "optimizer = tf.keras.optimizers.Adam()\n"
+        "for step in range(30):\n"
+        "    with tf.GradientTape() as tape:\n"
+        "        loss = tf.reduce_mean(model(np.random.rand(8, 3).astype('float32'), training=True))\n"
+        "    grads = tape.gradient(loss, model.trainable_variables)\n"
+        "    optimizer.apply_gradients(zip(grads, model.trainable_variables))\n"
+        "print(type(model).__module__)\n"
+    )
+    status, report = _verify(script)
+    assert (status, report["keras"], report["note"]) == (0, 2, "")
+    (tmp_path / "pyproject.toml").write_text("[tool.bnlint]\nkeras-version = 3\n")
+    status, report = _verify(script)
+    assert (status, report["keras"]) == (0, 3)

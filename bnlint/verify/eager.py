@@ -445,30 +445,33 @@ def _at_the_shared_call(wrong: list[_WrongMode]) -> list[Observation]:
     merged = []
     for kind, group in grouped.items():
         shared = _common_prefix([item.frames for item in group])
-        parts = [[item] for item in group] if len(group) == 1 or not shared else [group]
-        for part in parts:
-            frames = shared if len(part) > 1 else part[0].frames
-            evidence = {key: max(item.evidence[key] for item in part) for key in part[0].evidence}
-            what = _WRONG_MODES[kind].format(**evidence)
-            first = part[0]
-            subject = f"batch norm {first.layer} runs" if len(part) == 1 else (
-                f"{len(part)} batch-norm layers ({first.layer}, ...) run"
-            )
-            if len(part) > 1:
-                evidence["layers"] = len(part)
-            merged.append(
-                Observation(
-                    WRONG_MODE.code,
-                    True,
-                    f"{subject} {what}",
-                    frames,
-                    report_at=frames[-1],
-                    confirms_only=first.confirms_only,
-                    evidence=evidence,
-                    set_at=tuple(dict.fromkeys(frame for item in part for frame in item.set_at)),
-                )
-            )
+        if len(group) > 1 and shared:
+            merged.append(_observation(kind, group, shared))
+        else:
+            merged += [_observation(kind, [item], item.frames) for item in group]
     return merged
+
+
+def _observation(kind: str, layers: list[_WrongMode], frames: tuple[Frame, ...]) -> Observation:
+    """One BN102 for layers run in the wrong mode the same way, with the largest of each number they measured."""
+    evidence: dict[str, Any] = {key: max(item.evidence[key] for item in layers) for key in layers[0].evidence}
+    what = _WRONG_MODES[kind].format(**evidence)
+    first = layers[0]
+    if len(layers) == 1:
+        subject = f"batch norm {first.layer} runs"
+    else:
+        subject = f"{len(layers)} batch-norm layers ({first.layer}, ...) run"
+        evidence["layers"] = len(layers)
+    return Observation(
+        WRONG_MODE.code,
+        True,
+        f"{subject} {what}",
+        frames,
+        report_at=frames[-1],
+        confirms_only=first.confirms_only,
+        evidence=evidence,
+        set_at=tuple(dict.fromkeys(frame for item in layers for frame in item.set_at)),
+    )
 
 
 def _common_prefix(stacks: list[tuple[Frame, ...]]) -> tuple[Frame, ...]:
