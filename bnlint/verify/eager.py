@@ -1,5 +1,10 @@
 """Watching a TF2 / Keras script: each batch-norm layer call with the `training` value it got, and the
-optimizer's steps. Functions run eagerly while verifying, so each call is seen with the user's line.
+optimizer's steps.
+
+A `tf.function` runs eagerly for its first calls once training has begun (_EAGER_CALLS), so that each batch-norm
+call is seen with its data and the user's line (a traced call has neither: AutoGraph runs a generated copy of the
+code); after that it runs compiled, as in the script's own run, and only the optimizers' counters and the layers'
+variables are read. Forcing every call eager would cost up to twice the script's own time (docs/verify-real.md).
 """
 
 from __future__ import annotations
@@ -27,6 +32,9 @@ from bnlint.verify.usercode import UserCode
 _KERAS = ("tf_keras", "keras")
 # How often a long run hands over what it has measured.
 _PROGRESS_SECONDS = 5.0
+# The calls of each tf.function run eagerly once training has begun: a training step's first calls show how its
+# batch-norm layers are called; an evaluation's, what it does to them. The rest run compiled.
+_EAGER_CALLS = 2
 
 
 # Where a layer's mode was not given: what its `call` receives then (Keras 2 reads the learning phase there).
@@ -103,7 +111,10 @@ class EagerWatcher:
         self._layers: dict[int, _Layer] = {}
         self._steps_taken = 0
         self._tapes = 0  # GradientTapes open now: a layer called inside one is part of a training step
-        self._optimizers: list[Any] = []  # optimizers whose steps run inside compiled functions
+        # Each optimizer's step counter as last read: steps inside a compiled function are counted from it.
+        self._iterations: dict[int, tuple[Any, int]] = {}
+        self._eager_calls: dict[int, int] = {}  # per tf.function: its calls run eagerly since training began
+        self._steppers: set[int] = set()  # the tf.functions that ran a training step
         self._phase_set_at: tuple[Frame, ...] = ()  # the user's last `set_learning_phase` / `learning_phase_scope`
         self._before: dict[int, list[np.ndarray]] = {}
         self._parameters_before: dict[int, list[np.ndarray]] = {}
@@ -116,10 +127,7 @@ class EagerWatcher:
         return self._steps_taken > 0
 
     def install(self) -> None:
-        if self._measure:
-            # Python runs on every step, so each step is counted and each batch-norm call seen with its data.
-            tf.config.run_functions_eagerly(True)
-            self._trace_inside_graphs()
+        self._watch_functions()
         for name in _KERAS:
             try:
                 keras = importlib.import_module(name)
@@ -131,44 +139,50 @@ class EagerWatcher:
             self._watch_steps(keras.optimizers.Optimizer)
         if self._measure:
             self._watch_tapes(tf.GradientTape)
-        else:
-            self._count_compiled_steps()
 
-    def _count_compiled_steps(self) -> None:
-        """The timing run keeps `tf.function`s compiled: a step inside one is counted by its optimizer's
-        `iterations` after each call, and the run is stopped at the same step count as the measured run."""
+    def _watch_functions(self) -> None:
+        """Each `tf.function` call: eager or compiled (_EAGER_CALLS; the timing run, `measure` off, keeps every
+        call compiled), the steps a compiled call took, and the stop after the last watched step. A function called
+        while a graph is being built (a `Dataset.map` function) is traced as written: run eagerly there, it would
+        lose AutoGraph and fail on `if tensor > 0.5:`."""
         from tensorflow.python.eager.polymorphic_function.polymorphic_function import Function
 
         watcher, original = self, Function.__call__
 
         def call(function: Any, *args: Any, **kwargs: Any) -> Any:
-            result = original(function, *args, **kwargs)
-            if watcher._optimizers and tf.executing_eagerly():
-                watcher._steps_taken = max(int(optimizer.iterations.numpy()) for optimizer in watcher._optimizers)
-                if watcher._steps_taken >= watcher._steps:
-                    raise VerifyDone
+            if not tf.executing_eagerly():
+                return _run(original, False, function, *args, **kwargs)
+            key = id(function)
+            if key in watcher._steppers and watcher._steps_taken >= watcher._steps:
+                raise VerifyDone  # the evaluations after the last watched step have run
+            # Eager where the user's code asks for it (run_functions_eagerly, or an outer function run eagerly).
+            watched = watcher._measure and watcher._eager_calls.get(key, 0) < _EAGER_CALLS
+            eager = watched or tf.config.functions_run_eagerly()
+            if watched and watcher._steps_taken:
+                watcher._eager_calls[key] = watcher._eager_calls.get(key, 0) + 1
+            before = watcher._steps_taken
+            result = _run(original, eager, function, *args, **kwargs)
+            watcher._count_steps()
+            if watcher._steps_taken > before:
+                watcher._steppers.add(key)
+                watcher._hand_over()
             return result
 
         Function.__call__ = call
 
-    @staticmethod
-    def _trace_inside_graphs() -> None:
-        """A `tf.function` called while a graph is being built (a `Dataset.map` function) is traced as written:
-        run eagerly there, it would lose AutoGraph and fail on `if tensor > 0.5:`."""
-        from tensorflow.python.eager.polymorphic_function.polymorphic_function import Function
+    def _count_steps(self) -> None:
+        """The steps compiled functions took since the last count, from each optimizer's `iterations` (an eager
+        step counts itself, in apply_gradients)."""
+        for key, (optimizer, seen) in list(self._iterations.items()):
+            now = _iterations(optimizer)
+            self._steps_taken += now - seen
+            self._iterations[key] = (optimizer, now)
 
-        original = Function.__call__
-
-        def call(function: Any, *args: Any, **kwargs: Any) -> Any:
-            if tf.executing_eagerly():
-                return original(function, *args, **kwargs)
-            tf.config.run_functions_eagerly(False)
-            try:
-                return original(function, *args, **kwargs)
-            finally:
-                tf.config.run_functions_eagerly(True)
-
-        Function.__call__ = call
+    def _hand_over(self) -> None:
+        """After the first step and every few seconds: what the steps so far show, in case a timeout ends the run."""
+        if self._measure and (self._steps_taken == 1 or time.monotonic() - self._last_progress >= _PROGRESS_SECONDS):
+            self._last_progress = time.monotonic()
+            guarded(self.internal_errors, "writing what is measured so far", self.progress, None)
 
     def _watch_tapes(self, cls: Any) -> None:
         watcher, enter, leave = self, cls.__enter__, cls.__exit__
@@ -187,6 +201,9 @@ class EagerWatcher:
         watcher, original, original_call = self, cls.__call__, cls.call
 
         def call(layer: Any, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+            if not tf.executing_eagerly():
+                # Traced into a compiled function: its eager calls showed this call with its data.
+                return original(layer, inputs, *args, **kwargs)
             training = kwargs.get("training", args[0] if args else None)
             frames = watcher._code.frames(traceback.extract_stack())
             record = watcher._layers.setdefault(id(layer), _Layer(layer))
@@ -241,22 +258,24 @@ class EagerWatcher:
         watcher, original = self, cls.apply_gradients
 
         def apply_gradients(optimizer: Any, *args: Any, **kwargs: Any) -> Any:
+            if id(optimizer) not in watcher._iterations:
+                with tf.init_scope():  # traced into a compiled function, the counter is read outside its graph
+                    watcher._iterations[id(optimizer)] = (optimizer, _iterations(optimizer))
             if not tf.executing_eagerly():
-                # Traced into a `tf.function` (the timing run leaves them compiled): this runs once, not per step.
-                # The steps are counted from the optimizer's own counter after each call (_count_compiled_steps).
-                watcher._optimizers.append(optimizer)
+                # Traced into a compiled function: this runs once, not per step; the function's calls are counted
+                # from the optimizer's counter (_count_steps).
                 return original(optimizer, *args, **kwargs)
             if watcher._steps_taken >= watcher._steps:
                 raise VerifyDone  # the loop's evaluation after the last watched step has run
             if watcher._steps_taken == 0:
                 watcher._before = watcher._statistics()
                 watcher._parameters_before = watcher._parameters()
-            elif watcher._steps_taken == 1 or time.monotonic() - watcher._last_progress >= _PROGRESS_SECONDS:
-                # The steps so far have run: hand over what they show, in case the run is ended by its timeout.
-                watcher._last_progress = time.monotonic()
-                guarded(watcher.internal_errors, "writing what is measured so far", watcher.progress, None)
+            else:
+                watcher._hand_over()
             watcher._steps_taken += 1
-            return original(optimizer, *args, **kwargs)
+            result = original(optimizer, *args, **kwargs)
+            watcher._iterations[id(optimizer)] = (optimizer, _iterations(optimizer))
+            return result
 
         cls.apply_gradients = apply_gradients
 
@@ -481,6 +500,20 @@ def _common_prefix(stacks: list[tuple[Frame, ...]]) -> tuple[Frame, ...]:
             break
         shared.append(frames[0])
     return tuple(shared)
+
+
+def _run(original: Callable[..., Any], eagerly: bool, function: Any, *args: Any, **kwargs: Any) -> Any:
+    """A tf.function's call, eagerly or compiled, leaving TensorFlow's setting as it was."""
+    before = tf.config.functions_run_eagerly()
+    tf.config.run_functions_eagerly(eagerly)
+    try:
+        return original(function, *args, **kwargs)
+    finally:
+        tf.config.run_functions_eagerly(before)
+
+
+def _iterations(optimizer: Any) -> int:
+    return int(optimizer.iterations.numpy())
 
 
 def _weight(record: _Layer, name: str) -> Any:
