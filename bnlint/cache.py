@@ -88,8 +88,8 @@ class Keys:
         self._project = project
         self._run = _hash(*_run_fingerprint(project.roots))
         self._modules: dict[Path, str] = {}
-        self._digests: dict[frozenset[Path], str] = {}
-        self._outsides: dict[tuple[frozenset[Path], _Program], list[Path]] = {}
+        self._digests: dict[tuple[Path, ...], str] = {}
+        self._outsides: dict[tuple[tuple[Path, ...], _Program], list[Path]] = {}
         self._programs: dict[Path, _Program | None] = {}
 
     def stamp(self, path: str, codes: Sequence[str]) -> Stamp | None:
@@ -123,17 +123,17 @@ class Keys:
     def _keras(self, file: Path) -> str:
         return f"keras-version={self._project.keras.for_module(file)}"  # configured, so no text shows it
 
-    def _texts_digest(self, modules: frozenset[Path]) -> str:
+    def _texts_digest(self, modules: tuple[Path, ...]) -> str:
         """The hash of the modules' paths and texts. The modules of an import cycle rest on one set: in a big
         package, hundreds of files share it, and it is hashed once."""
         if modules not in self._digests:
             self._digests[modules] = _hash(*sorted(self._module(module) for module in modules))
         return self._digests[modules]
 
-    def _outside(self, modules: frozenset[Path], program: _Program) -> list[Path]:
+    def _outside(self, modules: tuple[Path, ...], program: _Program) -> list[Path]:
         """The modules not in the program: asked once for the files that rest on the same modules."""
         if (modules, program) not in self._outsides:
-            self._outsides[(modules, program)] = sorted(modules - program.files)
+            self._outsides[(modules, program)] = sorted(set(modules) - program.files)
         return self._outsides[(modules, program)]
 
     def _module(self, path: Path) -> str:

@@ -89,7 +89,7 @@ class _AcrossTexts:
     dependencies: dict[Path, tuple[Path, ...]] = field(default_factory=dict)
     # Per program root: the bits of each module and its dependencies (rests_on).
     resting: dict[Path, Reach[Path]] = field(default_factory=dict)
-    rests_on: dict[int, frozenset[Path]] = field(default_factory=dict)  # by its bits: one set for equal ones
+    rests_on: dict[int, tuple[Path, ...]] = field(default_factory=dict)  # by its bits: one tuple for equal sets
     relevance: dict[Path, bool] = field(default_factory=dict)  # the screen's answer, for readable modules
 
 
@@ -495,10 +495,11 @@ class Project:
         found.pop(start, None)
         return tuple(found)
 
-    def rests_on(self, path: Path) -> frozenset[Path]:
-        """The file and its dependencies, as a set, found without walking the modules of the program for each file:
-        what a module of an import cycle rests on, the others do too, and they get the same set (one object), so
-        that what is derived from it (the cache key's digest of the texts) can be derived once."""
+    def rests_on(self, path: Path) -> tuple[Path, ...]:
+        """The file and its dependencies, in no meaningful order, found without walking the modules of the program
+        for each file: what a module of an import cycle rests on, the others do too, and they get the same tuple (one
+        object, a tenth of a frozenset's memory: hundreds of them on a big package), so that what is derived from it
+        (the cache key's digest of the texts) can be derived once."""
         start = path.absolute()
         across = self._across_texts
         root = self._program_root(start)
@@ -508,7 +509,7 @@ class Project:
             across.resting[root] = Reach(lambda module: index.get(module, ()), across.imported.of)
         bits = across.resting[root].of(start)
         if bits not in across.rests_on:
-            across.rests_on[bits] = frozenset(across.numbering.members(bits))
+            across.rests_on[bits] = tuple(across.numbering.members(bits))
         return across.rests_on[bits]
 
     def imported_modules(self, path: Path) -> list[Path]:
