@@ -77,7 +77,7 @@ class _Program:
 class Keys:
     """The cache keys of one run's files. Findings cross modules (a builder defined in model.py and called twice in
     train.py is reported in train.py; a slim network in nets.py is reported unless train.py opens an arg scope
-    around it), so a key covers the text of every module the file's findings rest on (Project.dependencies),
+    around it), so a key covers the text of every module the file's findings rest on (Project.rests_on),
     found from the import lines by the project that then analyses the files: nothing is parsed.
 
     A stamp is found first, from file statuses alone: while it is as stored, the file and its program are unchanged
@@ -88,6 +88,8 @@ class Keys:
         self._project = project
         self._run = _hash(*_run_fingerprint(project.roots))
         self._modules: dict[Path, str] = {}
+        self._digests: dict[tuple[Path, ...], str] = {}
+        self._outsides: dict[tuple[tuple[Path, ...], _Program], list[Path]] = {}
         self._programs: dict[Path, _Program | None] = {}
 
     def stamp(self, path: str, codes: Sequence[str]) -> Stamp | None:
@@ -107,20 +109,32 @@ class Keys:
         cells), checked for `codes`; `stamp` is the one taken before it was read."""
         file = Path(path)
         self._project.provide(file, text)  # the text the analysis will use; its imports are read from it
-        dependencies = self._project.dependencies(file)
-        imports = "\0".join(sorted(self._module(module) for module in dependencies))
+        modules = self._project.rests_on(file)
         entry = _entry(file, path, codes)
-        digest = _hash(self._run, entry, data, imports, self._keras(file))
+        digest = _hash(self._run, entry, data, self._texts_digest(modules), self._keras(file))
         program = self._program(file) if stamp is not None else None
         if program is None:
             return Key(entry, digest)
-        outside = [(module, _status(module)) for module in dependencies if module not in program.files]
+        outside = [(module, _status(module)) for module in self._outside(modules, program)]
         if any(status is None for _, status in outside):
             return Key(entry, digest)  # a module it rests on is unreadable: only its text can tell when it is back
         return Key(entry, digest, stamp, tuple((str(module), status) for module, status in outside if status))
 
     def _keras(self, file: Path) -> str:
         return f"keras-version={self._project.keras.for_module(file)}"  # configured, so no text shows it
+
+    def _texts_digest(self, modules: tuple[Path, ...]) -> str:
+        """The hash of the modules' paths and texts. The modules of an import cycle rest on one set: in a big
+        package, hundreds of files share it, and it is hashed once."""
+        if modules not in self._digests:
+            self._digests[modules] = _hash(*sorted(self._module(module) for module in modules))
+        return self._digests[modules]
+
+    def _outside(self, modules: tuple[Path, ...], program: _Program) -> list[Path]:
+        """The modules not in the program: asked once for the files that rest on the same modules."""
+        if (modules, program) not in self._outsides:
+            self._outsides[(modules, program)] = sorted(set(modules) - program.files)
+        return self._outsides[(modules, program)]
 
     def _module(self, path: Path) -> str:
         """The module's path and the hash of its text, NUL-separated (no path holds a NUL)."""

@@ -24,6 +24,7 @@ from bnlint.analysis.modules import ModuleId, module_id
 from bnlint.analysis.screen import UNPARSED, Screen, ScreenLinks, Summary, summarize
 from bnlint.discovery import DEFAULT_EXCLUDE
 from bnlint.keras_setting import KerasSetting
+from bnlint.reach import Numbering, Reach
 from bnlint.rules import screened_apis
 from bnlint.source import decode, mentions_framework
 
@@ -73,6 +74,8 @@ class _AcrossTexts:
     remove an import, or make a module appear, so any change drops all of it."""
 
     screen: Screen  # what it ruled out rests on the texts it read
+    numbering: Numbering[Path]  # the modules met, for sets of them as bits
+    imported: Reach[Path]  # the bits of each module and the modules it imports, directly or not
     found: dict[tuple[Path, str], Path | None] = field(default_factory=dict)  # the file of a module under a root
     ids: dict[Path, ModuleId] = field(default_factory=dict)
     added_roots: dict[Path, tuple[Path, ...]] = field(default_factory=dict)  # folders each module adds to sys.path
@@ -84,6 +87,9 @@ class _AcrossTexts:
     # Asked for each module of a program by each module of it (the Keras version, the program's methods): once each.
     closures: dict[Path, tuple[Path, ...]] = field(default_factory=dict)  # imported_modules
     dependencies: dict[Path, tuple[Path, ...]] = field(default_factory=dict)
+    # Per program root: the bits of each module and its dependencies (rests_on).
+    resting: dict[Path, Reach[Path]] = field(default_factory=dict)
+    rests_on: dict[int, tuple[Path, ...]] = field(default_factory=dict)  # by its bits: one tuple for equal sets
     relevance: dict[Path, bool] = field(default_factory=dict)  # the screen's answer, for readable modules
 
 
@@ -197,7 +203,8 @@ class Project:
     def importers(self, path: Path) -> list[Path]:
         """The known modules that import `path`, directly or through others (from their import lines)."""
         path = path.absolute()
-        return [module for module in list(self._texts) if module != path and path in self.imported_modules(module)]
+        bit, imported = self._across_texts.numbering.bit(path), self._across_texts.imported
+        return [module for module in list(self._texts) if module != path and imported.of(module) & bit]
 
     def text(self, path: Path) -> str | None:
         path = path.absolute()
@@ -322,7 +329,7 @@ class Project:
         relevance = self._across_texts.relevance
         if path not in relevance:
             relevance[path] = (
-                self._mentions_framework(path) or any(map(self._mentions_framework, self.imported_modules(path)))
+                self._mentions_framework(path) or any(map(self._mentions_framework, self._imported_set(path)))
             ) and self._across_texts.screen.reaches(path)
         return relevance[path]
 
@@ -334,7 +341,8 @@ class Project:
 
     def _new_across_texts(self) -> _AcrossTexts:
         links = ScreenLinks(self._summary, self.find_import, self.submodule, self.is_framework)
-        return _AcrossTexts(Screen(links, screened_apis()))
+        numbering: Numbering[Path] = Numbering()
+        return _AcrossTexts(Screen(links, screened_apis()), numbering, Reach(self._direct_imports, numbering.bit))
 
     def _summary(self, path: Path) -> Summary:
         summaries = self._of_each_text.summaries
@@ -469,6 +477,8 @@ class Project:
 
     def _dependencies(self, start: Path) -> tuple[Path, ...]:
         found: dict[Path, None] = dict.fromkeys(self.imported_modules(start))
+        imported = self._across_texts.imported
+        covered = imported.of(start)  # the bits of `found` and `start`
         index = self._importers_index(self._program_root(start))
         pending = [start]
         seen = {start}
@@ -478,9 +488,29 @@ class Project:
                     seen.add(importer)
                     pending.append(importer)
                     found[importer] = None
-                    found.update(dict.fromkeys(self.imported_modules(importer)))
+                    # In an import cycle, the importers after the first add nothing: their imports are not walked.
+                    if imported.of(importer) & ~covered:
+                        found.update(dict.fromkeys(self.imported_modules(importer)))
+                        covered |= imported.of(importer)
         found.pop(start, None)
         return tuple(found)
+
+    def rests_on(self, path: Path) -> tuple[Path, ...]:
+        """The file and its dependencies, in no meaningful order, found without walking the modules of the program
+        for each file: what a module of an import cycle rests on, the others do too, and they get the same tuple (one
+        object, a tenth of a frozenset's memory: hundreds of them on a big package), so that what is derived from it
+        (the cache key's digest of the texts) can be derived once."""
+        start = path.absolute()
+        across = self._across_texts
+        root = self._program_root(start)
+        if root not in across.resting:
+            index = self._importers_index(root)
+            # Over the importers: each module's own value is it and what it imports, so it adds up to dependencies.
+            across.resting[root] = Reach(lambda module: index.get(module, ()), across.imported.of)
+        bits = across.resting[root].of(start)
+        if bits not in across.rests_on:
+            across.rests_on[bits] = tuple(across.numbering.members(bits))
+        return across.rests_on[bits]
 
     def imported_modules(self, path: Path) -> list[Path]:
         """The project modules a file imports, directly or through the ones it imports, from their import lines."""
@@ -489,6 +519,12 @@ class Project:
         if start not in closures:
             closures[start] = self._imported_modules(start)
         return list(closures[start])
+
+    def _imported_set(self, path: Path) -> list[Path]:
+        """The modules of imported_modules, found without walking them in order."""
+        start = path.absolute()
+        numbering = self._across_texts.numbering
+        return numbering.members(self._across_texts.imported.of(start) & ~numbering.bit(start))
 
     def _imported_modules(self, start: Path) -> tuple[Path, ...]:
         found: dict[Path, None] = {}  # in the order met, each once

@@ -126,6 +126,24 @@ def test_a_module_imported_through_another_is_part_of_the_key(tmp_path):
     assert check(cwd=project) == (0, "[]\n")
 
 
+def test_an_edit_in_an_import_cycle_checks_every_file_resting_on_it_again(tmp_path):
+    # layers.py and model.py import each other, so they and train.py rest on one set of modules, whose texts are
+    # hashed once: an edit of any of them must still reach train.py's entry.
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "layers.py").write_text((TOWERS / "model.py").read_text() + "\nimport model\n")
+    (project / "model.py").write_text("from layers import classifier\n")
+    shutil.copy(TOWERS / "train.py", project / "train.py")
+    assert check(cwd=project)[0] == 1
+    (project / "layers.py").write_text(REUSING_MODEL.read_text() + "\nimport model\n")
+    assert check(cwd=project) == (0, "[]\n")
+    (project / "model.py").write_text("from layers import classifier\nfrom train import BATCH_SIZE\n")
+    assert check(cwd=project) == check("--no-cache", cwd=project) == (0, "[]\n")
+    (project / "layers.py").write_text((TOWERS / "model.py").read_text() + "\nimport model\n")
+    assert check(cwd=project) == check("--no-cache", cwd=project)
+    assert check(cwd=project)[0] == 1
+
+
 def lines(output: str) -> list[tuple[str, int]]:
     return [(item["path"], item["line"]) for item in json.loads(output)]
 
@@ -158,6 +176,20 @@ def test_an_unchanged_tree_is_found_by_status_alone_and_a_touched_file_after_one
     read.clear()
     assert cli.main(arguments) == 1
     assert read == ["train.py"]  # the entries took the new stamp
+
+
+def test_a_program_too_big_to_stamp_is_found_by_its_texts(towers, monkeypatch):
+    # Past PROGRAM_FILES the folder is no program: no stamp, so every entry is validated by the texts it rests on.
+    monkeypatch.setattr("bnlint.project.PROGRAM_FILES", 1)
+    arguments = ["check", "-j1", "--format", "json", "--cache-dir", str(towers / "cache"), str(towers)]
+    assert cli.main(arguments) == 1
+    with monkeypatch.context() as warm:
+        forbid_parsing(warm)
+        read = spy_reads(warm)
+        assert cli.main(arguments) == 1
+        assert sorted(read) == ["model.py", "train.py"]  # read, and found by their keys: nothing parsed
+    shutil.copy(REUSING_MODEL, towers / "model.py")
+    assert cli.main(arguments) == 0  # train.py is unchanged, its result is not
 
 
 def shifted(source: str) -> tuple[str, str]:
