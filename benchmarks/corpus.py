@@ -122,9 +122,20 @@ class Tools:
 
     def flake8_with_plugin(self, path: Path) -> Command:
         flake8 = executable(self.environments.project, "flake8")
-        label = "`flake8 --isolated -j1`, with the bnlint plugin (project venv)"
+        label = "`flake8 --isolated -j1 --bnlint-no-cache`, with the bnlint plugin (project venv), cold"
         comparison = Comparison("flake8", "ratio", "flake8 without bnlint")
-        return Command("flake8+BN", label, (flake8, "--isolated", "-j1", str(path)), comparison=comparison)
+        argv = (flake8, "--isolated", "-j1", "--bnlint-no-cache", str(path))
+        return Command("flake8+BN", label, argv, comparison=comparison)
+
+    def flake8_with_plugin_warm(self, path: Path, name: str) -> Command:
+        flake8 = executable(self.environments.project, "flake8")
+        cache = self.cache / "bnlint-cache" / f"flake8-{name}"
+        # A fresh cache, which the suite's untimed run fills: the timed runs find every file unchanged.
+        shutil.rmtree(cache, ignore_errors=True)
+        label = "`flake8 --isolated -j1 --bnlint-cache-dir DIR`, with the bnlint plugin, warm (nothing changed)"
+        comparison = Comparison("flake8", "ratio", "flake8 without bnlint")
+        argv = (flake8, "--isolated", "-j1", "--bnlint-cache-dir", str(cache), str(path))
+        return Command("flake8+BN-warm", label, argv, comparison=comparison)
 
     def torchfix(self, path: Path, key: str, what: str) -> Command:
         flake8 = executable(self.environments.torchfix, "flake8")
@@ -210,6 +221,7 @@ def _small(options: Options, tools: Tools) -> Suite:
     commands = [
         *_baselines(tools, path),
         *_plugin(tools, path),
+        tools.flake8_with_plugin_warm(path, "small"),
         *torchfix,
         *_bnlint(tools, path, "small"),
         *tools.start_up(),
@@ -284,7 +296,7 @@ def _suite(options: Options, name: str, path: Path, commands: list[Command]) -> 
     title = TITLES[name] + (f" (quick subset: `{path.name}`)" if options.quick else "")
     lines = sum(_lines(file) for file in files)
     megabytes = sum(file.stat().st_size for file in files) / 1e6
-    prime = [command for command in commands if command.key == "bnlint-warm"]
+    prime = [command for command in commands if command.key in ("bnlint-warm", "flake8+BN-warm")]
     return Suite(name, title, len(files), lines, megabytes, commands, prime)
 
 

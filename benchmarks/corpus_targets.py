@@ -33,7 +33,10 @@ def targets(suites: dict[str, Suite], cpus: int) -> list[Target]:
         _ratio("1b", f"{cold} ≤ 1.5{TIMES} libcst parse, small corpus", small, "bnlint-j1", LIBCST, 1.5),
         _warm(small, large),
         _ratio("3a", f"{plugin} ≤ 1.05{TIMES} without, non-TF corpus (stdlib)", stdlib, "flake8+BN", "flake8", 1.05),
-        _ratio("3b", f"{plugin} ≤ 1.3{TIMES} without, small TF corpus", small, "flake8+BN", "flake8", 1.3),
+        _ratio("3b", f"{plugin} ≤ 1.3{TIMES} without, small TF corpus, cold", small, "flake8+BN", "flake8", 1.3),
+        _ratio(
+            "3c", f"{plugin} ≤ 1.3{TIMES} without, small TF corpus, warm", small, "flake8+BN-warm", "flake8", 1.3
+        ),
         _parallel(small, cpus),
         _memory(large),
         _scaling(scaling),

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bnlint import __version__
-from bnlint.diagnostic import Diagnostic, Related
+from bnlint.diagnostic import INTERNAL_ERROR, Diagnostic, Related
 
 if TYPE_CHECKING:
     from bnlint.project import Project
@@ -92,25 +92,28 @@ class Keys:
         self._outsides: dict[tuple[tuple[Path, ...], _Program], list[Path]] = {}
         self._programs: dict[Path, _Program | None] = {}
 
-    def stamp(self, path: str, codes: Sequence[str]) -> Stamp | None:
-        """The stamp of the file reported as `path`, checked for `codes`; None when it has none (it cannot be read,
-        or its program is too big to stamp). Taken before the file is read, so an edit made meanwhile shows in the
-        next run's stamp."""
+    def stamp(self, path: str, codes: Sequence[str], front: str = "check") -> Stamp | None:
+        """The stamp of the file reported as `path`, checked for `codes` by `front` (`check`, or `flake8`, whose
+        results keep the lines a noqa comment silences: flake8 applies them); None when it has none (it cannot be
+        read, or its program is too big to stamp). Taken before the file is read, so an edit made meanwhile shows
+        in the next run's stamp."""
         file = Path(path)
         status = _status(file)
         program = self._program(file)
         if status is None or program is None:
             return None
-        entry = _entry(file, path, codes)
+        entry = _entry(file, path, codes, front)
         return Stamp(entry, _hash(self._run, entry, _shown(status), program.stamp, self._keras(file)))
 
-    def key(self, path: str, data: bytes, text: str, codes: Sequence[str], stamp: Stamp | None = None) -> Key:
+    def key(
+        self, path: str, data: bytes, text: str, codes: Sequence[str], stamp: Stamp | None = None, front: str = "check"
+    ) -> Key:
         """The key of the file reported as `path`, read as `data`, whose program is `text` (a notebook's is its code
-        cells), checked for `codes`; `stamp` is the one taken before it was read."""
+        cells), checked for `codes` by `front`; `stamp` is the one taken before it was read."""
         file = Path(path)
         self._project.provide(file, text)  # the text the analysis will use; its imports are read from it
         modules = self._project.rests_on(file)
-        entry = _entry(file, path, codes)
+        entry = _entry(file, path, codes, front)
         digest = _hash(self._run, entry, data, self._texts_digest(modules), self._keras(file))
         program = self._program(file) if stamp is not None else None
         if program is None:
@@ -155,8 +158,8 @@ class Keys:
         return self._programs[root]
 
 
-def _entry(file: Path, path: str, codes: Sequence[str]) -> str:
-    return _hash(str(file.absolute()), path, *codes)
+def _entry(file: Path, path: str, codes: Sequence[str], front: str) -> str:
+    return _hash(str(file.absolute()), path, front, *codes)
 
 
 def _status(path: Path) -> Status | None:
@@ -207,6 +210,20 @@ class Cache:
         """The diagnostics of an entry whose key is this one."""
         document = self._document(key.entry)
         return _diagnostics(document) if document is not None and document.get("key") == key.digest else None
+
+    def look_up(self, key: Key) -> list[Diagnostic] | None:
+        """The diagnostics of an entry whose key is this one. The stamp taken before the file was read did not find
+        them, so the file was touched, not changed: the entry takes the new stamp."""
+        found = self.get(key)
+        if found is not None and key.stamp is not None:
+            self.put(key, found)
+        return found
+
+    def store(self, key: Key, diagnostics: Sequence[Diagnostic]) -> None:
+        """A fresh analysis' result; an internal error is bnlint's failure, not the file's result: the next run
+        tries again."""
+        if all(item.code != INTERNAL_ERROR for item in diagnostics):
+            self.put(key, diagnostics)
 
     def get_stamped(self, stamp: Stamp) -> list[Diagnostic] | None:
         """The diagnostics of an entry whose stamp is this one, while the modules it rests on outside the stamped

@@ -12,7 +12,7 @@ from pathlib import Path
 from bnlint import __version__
 from bnlint.cache import CACHE_DIR, Cache, Key, Keys
 from bnlint.config import KNOWN_CODES, ConfigError, Configurations, Options, Settings
-from bnlint.diagnostic import ERROR_CODES, INTERNAL_ERROR, UNREADABLE, Diagnostic, error
+from bnlint.diagnostic import ERROR_CODES, UNREADABLE, Diagnostic, error
 from bnlint.discovery import python_files
 from bnlint.docs import describe, rule_list, rule_text, rules_markdown
 from bnlint.engine import fix_source
@@ -297,9 +297,8 @@ def _check_files(
     tasks = [Task(file.path, file.source, file.rules) for file in pending if file.source is not None]
     for file, found in zip(pending, check_all(tasks, project, args.jobs), strict=True):
         file.diagnostics = found
-        # An internal error is bnlint's failure, not the file's result: the next run tries again.
-        if cache is not None and file.key is not None and all(item.code != INTERNAL_ERROR for item in found):
-            cache.put(file.key, found)
+        if cache is not None and file.key is not None:
+            cache.store(file.key, found)
     return checked
 
 
@@ -323,9 +322,7 @@ def _look_up(path: str, display: str, settings: Settings, keys: Keys | None, cac
     elif keys is not None and cache is not None and path != "-":
         program = file.source.text if isinstance(file.source, Notebook) else file.source
         file.key = keys.key(display, data, program, codes, stamp)
-        file.diagnostics = cache.get(file.key)
-        if file.diagnostics is not None and file.key.stamp is not None:
-            cache.put(file.key, file.diagnostics)
+        file.diagnostics = cache.look_up(file.key)
     return file
 
 

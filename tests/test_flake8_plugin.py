@@ -7,9 +7,11 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+from bnlint.cache import Cache, Keys
 from bnlint.engine import check_source
 from bnlint.flake8_plugin import BnlintChecker
 from bnlint.project import Project
+from support import run
 
 MODEL = """\
 import tensorflow as tf
@@ -85,3 +87,57 @@ def test_a_module_that_could_not_be_read_counts_once_its_text_is_given(tmp_path)
     project.provide(data, "from model import classifier\nnet = classifier(x, True)\n")
     assert project.imported_modules(train) == [data, model]
     assert project.relevant(train)
+
+
+SHARED_TOWERS = TOWERS.replace("from model import classifier", "import tensorflow as tf\nfrom model import classifier")
+SHARED_MODEL = MODEL.replace(
+    "    net = tf.layers.conv2d(images, 16, 3)\n",
+    "    with tf.variable_scope('net', reuse=tf.AUTO_REUSE):\n        net = tf.layers.conv2d(images, 16, 3)\n",
+).replace("    net = tf.layers.batch_normalization", "        net = tf.layers.batch_normalization")
+
+
+def _flake8(folder: Path, *options: str) -> list[str]:
+    result = run("flake8", "--isolated", "--select", "BN", *options, "train.py", cwd=folder)
+    assert result.returncode in (0, 1), result.stdout + result.stderr
+    return [line.split()[1] for line in result.stdout.splitlines()]
+
+
+def test_flake8_keeps_the_results_of_unchanged_files_until_a_module_they_rest_on_changes(tmp_path):
+    _write(tmp_path, {"model.py": MODEL, "train.py": TOWERS})
+    assert _flake8(tmp_path, "--bnlint-cache-dir", "cache") == ["BN003"]
+    assert any((tmp_path / "cache").rglob("*")) and _flake8(tmp_path, "--bnlint-cache-dir", "cache") == ["BN003"]
+    # The builder now shares its variables: train.py is unchanged, its finding is gone.
+    _write(tmp_path, {"model.py": SHARED_MODEL})
+    assert _flake8(tmp_path, "--bnlint-cache-dir", "cache") == []
+
+
+def test_flake8_results_keep_what_noqa_silences_apart_from_the_commands(tmp_path):
+    # bnlint check stores its results with noqa applied; flake8 applies noqa itself, so its entries are its own.
+    _write(tmp_path, {"model.py": MODEL, "train.py": TOWERS.replace("is_training=False)", "is_training=False)  # noqa")})
+    assert run("bnlint", "check", "--cache-dir", "cache", "train.py", cwd=tmp_path).returncode == 0
+    assert _flake8(tmp_path, "--bnlint-cache-dir", "cache", "--disable-noqa") == ["BN003"]
+    assert _flake8(tmp_path, "--bnlint-cache-dir", "cache") == []
+
+
+def test_flake8_without_the_cache_writes_none(tmp_path):
+    _write(tmp_path, {"model.py": MODEL, "train.py": TOWERS})
+    assert _flake8(tmp_path, "--bnlint-no-cache") == ["BN003"]
+    assert not (tmp_path / ".bnlint_cache").exists()
+
+
+def test_a_file_edited_after_flake8_read_it_is_not_stamped_with_the_old_texts_findings(tmp_path):
+    _write(tmp_path, {"model.py": SHARED_MODEL, "train.py": SHARED_TOWERS})
+    train = tmp_path / "train.py"
+    old = TOWERS.replace("from model import classifier", "import tensorflow as tf\nfrom model import classifier")
+    old = old.replace("is_training=False)", "is_training=False)\nother = tf.layers.batch_normalization(x, training=True)")
+    try:
+        BnlintChecker.project = Project()
+        BnlintChecker.cache = Cache(tmp_path / "cache")
+        BnlintChecker.keys = Keys(BnlintChecker.project)
+        # flake8 read `old`; the file was saved as SHARED_TOWERS before the plugin ran.
+        assert [finding.split()[1] for finding in _plugin(train, old, ast.parse(old))] == ["BN001"]
+        BnlintChecker.project = Project()
+        BnlintChecker.keys = Keys(BnlintChecker.project)
+        assert _plugin(train, SHARED_TOWERS, ast.parse(SHARED_TOWERS)) == []
+    finally:
+        BnlintChecker.project, BnlintChecker.cache, BnlintChecker.keys = Project(), None, None
