@@ -37,7 +37,7 @@ _PROGRESS_SECONDS = 5.0
 _EAGER_CALLS = 2
 
 
-# Where a layer's mode was not given: what its `call` receives then (Keras 2 reads the learning phase there).
+# A layer call whose `call` was not reached (it failed first): the mode Keras resolved is unknown.
 _UNSEEN = object()
 
 
