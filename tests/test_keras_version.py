@@ -67,3 +67,32 @@ def _facts(tmp_path: Path, files: dict[str, str], name: str = "train.py", settin
     facts = Project(keras=setting).facts(tmp_path / name)
     assert facts is not None
     return facts
+
+
+def test_the_program_is_read_only_as_far_as_the_decision_needs(tmp_path):
+    # The first module of the program that imports tf_keras decides for a tf.keras module: the modules after it are
+    # not analysed for the version (in tf-models-official, 659 modules name tf_keras).
+    files = {
+        "train.py": "import tensorflow as tf\nimport a\nimport b\nimport c\nmodel = tf.keras.Sequential()\n",
+        "a.py": "import tf_keras\nlayer = tf_keras.layers.Dense(1)\n",
+        "b.py": "import tf_keras\nlayer = tf_keras.layers.Dense(2)\n",
+        "c.py": "import tensorflow as tf\nlayer = tf.keras.layers.BatchNormalization()\n",
+    }
+    facts = _facts(tmp_path, files)
+    order = [path.name for path in facts.project.dependencies(facts.module.path)]
+    version = facts.keras_version
+    first = next(name for name in order if name in ("a.py", "b.py"))
+    assert (version.major, version.reason) == (2, f"{first} imports tf_keras, so tf.keras is Keras 2")
+    later = order[order.index(first) + 1 :]
+    assert later and all(facts.project.parsed(tmp_path / name) is None for name in later)
+
+
+def test_each_question_reads_the_whole_program_where_no_module_answers_the_one_before(tmp_path):
+    # No switch anywhere, no Keras 3 name: the Keras 2 name of the last module read decides.
+    files = {
+        "train.py": "import keras\nimport a\nimport b\nmodel = keras.Sequential()\n",
+        "a.py": "import keras\nlayer = keras.layers.BatchNormalization()\n",
+        "b.py": "import keras\nfrom keras.layers.merge import concatenate\nlayer = keras.layers.BatchNormalization()\n",
+    }
+    version = _facts(tmp_path, files).keras_version
+    assert (version.major, version.reason) == (2, "b.py uses keras.layers.merge, which exists only in Keras 2")

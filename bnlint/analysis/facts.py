@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
 
@@ -302,25 +302,22 @@ class ModuleFacts:
     def keras_version(self) -> KerasVersion:
         """The Keras the module runs, 2 or 3: configured, or decided from the code of its whole program."""
         configured = self.project.keras.for_module(self.module.path) if self.project and self.module else None
-        program = [] if configured is not None else self._program_keras_evidence()
-        return decide(configured, self.keras_evidence, program)
+        return decide(configured, self.keras_evidence, self._program_keras_evidence())
 
-    def _program_keras_evidence(self) -> list[tuple[str, KerasEvidence]]:
-        """The evidence of the other modules of the program: those it imports, those importing it, and theirs.
-        A module the screen rules out is parsed for this only where its text names a Keras switch (a `config.py`
-        that sets TF_USE_LEGACY_KERAS): parsing every module of a program would cost a libcst parse each, so the
-        Keras-2-only or Keras-3-only names of the others go unseen."""
+    def _program_keras_evidence(self) -> Iterator[tuple[str, KerasEvidence]]:
+        """The evidence of the other modules of the program: those it imports, those importing it, and theirs, each
+        analysed only when `decide` reads that far. A module the screen rules out is parsed for this only where its
+        text names a Keras switch (a `config.py` that sets TF_USE_LEGACY_KERAS): parsing every module of a program
+        would cost a libcst parse each, so the Keras-2-only or Keras-3-only names of the others go unseen."""
         if self.project is None or self.module is None:
-            return []
-        found = []
+            return
         for path in self.project.dependencies(self.module.path):
             text = self.project.text(path) or ""
             if not (self.project.relevant(path) or any(switch in text for switch in KERAS_SWITCHES)):
                 continue
             facts = self.project.facts(path)
             if facts is not None:
-                found.append((path.name, facts.keras_evidence))
-        return found
+                yield path.name, facts.keras_evidence
 
     @cached_property
     def train_ops(self) -> TrainOps:

@@ -24,8 +24,9 @@ Where a variable is set is not compared with where TensorFlow is first imported.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 import libcst as cst
 
@@ -67,15 +68,17 @@ TF_KERAS_FRONT = "tf.keras"
 
 
 def decide(
-    configured: int | None, module: KerasEvidence, program: Sequence[tuple[str, KerasEvidence]]
+    configured: int | None, module: KerasEvidence, program: Iterable[tuple[str, KerasEvidence]]
 ) -> KerasVersion:
     """The module's Keras, from the configuration, its own evidence and that of the other modules of its program
-    (each with the module's file name, for the reason)."""
+    (each with the module's file name, for the reason). `program` is read in order and only as far as a question
+    needs: the first module that sets TF_USE_LEGACY_KERAS or imports tf_keras decides, and reading a module's
+    evidence costs its analysis (in tf-models-official, 659 modules name tf_keras)."""
     if configured is not None:
         return KerasVersion(configured, f"keras-version = {configured} in the configuration")
     if module.fronts == {catalogue.TF_KERAS_PACKAGE}:
         return KerasVersion(2, "this module imports Keras from tf_keras")
-    everything = [("this module", module), *program]
+    everything = _Kept(chain([("this module", module)], program))
     if catalogue.STANDALONE_KERAS not in module.fronts or TF_KERAS_FRONT in module.fronts:
         switch = _first(everything, lambda evidence: evidence.legacy_switch)
         if switch is not None:
@@ -91,7 +94,21 @@ def decide(
     return KerasVersion(3, "tf.keras is Keras 3 from TensorFlow 2.16 on")
 
 
-def _first(modules: Sequence[tuple[str, KerasEvidence]], read: Callable[[KerasEvidence], str | None]) -> str | None:
+class _Kept:
+    """The items of an iterator, each taken from it when a reader first reaches it and kept for the next readers."""
+
+    def __init__(self, items: Iterator[tuple[str, KerasEvidence]]) -> None:
+        self._items = items
+        self._taken: list[tuple[str, KerasEvidence]] = []
+
+    def __iter__(self) -> Iterator[tuple[str, KerasEvidence]]:
+        yield from self._taken
+        for item in self._items:
+            self._taken.append(item)
+            yield item
+
+
+def _first(modules: Iterable[tuple[str, KerasEvidence]], read: Callable[[KerasEvidence], str | None]) -> str | None:
     """The first module's finding, with the module's name in front: "train.py sets TF_USE_LEGACY_KERAS=1"."""
     for name, evidence in modules:
         found = read(evidence)
