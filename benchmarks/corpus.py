@@ -129,9 +129,7 @@ class Tools:
 
     def flake8_with_plugin_warm(self, path: Path, name: str) -> Command:
         flake8 = executable(self.environments.project, "flake8")
-        cache = self.cache / "bnlint-cache" / f"flake8-{name}"
-        # A fresh cache, which the suite's untimed run fills: the timed runs find every file unchanged.
-        shutil.rmtree(cache, ignore_errors=True)
+        cache = self._fresh_cache(f"flake8-{name}")
         label = "`flake8 --isolated -j1 --bnlint-cache-dir DIR`, with the bnlint plugin, warm (nothing changed)"
         comparison = Comparison("flake8", "ratio", "flake8 without bnlint")
         argv = (flake8, "--isolated", "-j1", "--bnlint-cache-dir", str(cache), str(path))
@@ -169,12 +167,16 @@ class Tools:
 
     def bnlint_warm(self, path: Path, name: str) -> Command:
         bnlint = executable(self.environments.project, "bnlint")
-        cache = self.cache / "bnlint-cache" / name
-        # A fresh cache, which the suite's untimed run fills: the timed runs find every file unchanged.
-        shutil.rmtree(cache, ignore_errors=True)
+        cache = self._fresh_cache(name)
         label = "`bnlint check --isolated -j1 --cache-dir DIR`, warm (nothing changed)"
         argv = (bnlint, "check", "--isolated", "-j1", "--cache-dir", str(cache), str(path))
         return Command("bnlint-warm", label, argv, comparison=Comparison("bnlint-j1", "percent", "the cold -j1 run"))
+
+    def _fresh_cache(self, name: str) -> Path:
+        """An empty cache folder, which the suite's untimed run fills: the timed runs find every file unchanged."""
+        cache = self.cache / "bnlint-cache" / name
+        shutil.rmtree(cache, ignore_errors=True)
+        return cache
 
 
 def parse_options(argv: list[str] | None) -> Options:

@@ -9,12 +9,13 @@ variables are read. Forcing every call eager would cost up to twice the script's
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -246,13 +247,15 @@ class EagerWatcher:
 
             return setter
 
+        modules = [module for key, module in list(sys.modules.items()) if key.split(".")[0] == package]
         for name in ("set_learning_phase", "learning_phase_scope"):
-            for module in [module for key, module in list(sys.modules.items()) if key.split(".")[0] == package]:
+            replacements: dict[int, Callable[..., Any]] = {}  # one per function, whichever modules hold it
+            for module in modules:
                 original = getattr(module, name, None)
-                if callable(original) and not hasattr(original, "__wrapped_by_bnlint__"):
-                    replacement = watched(original)
-                    replacement.__wrapped_by_bnlint__ = True  # type: ignore[attr-defined]
-                    setattr(module, name, replacement)
+                if callable(original):
+                    if id(original) not in replacements:
+                        replacements[id(original)] = watched(original)
+                    setattr(module, name, replacements[id(original)])
 
     def _watch_steps(self, cls: Any) -> None:
         watcher, original = self, cls.apply_gradients
@@ -359,7 +362,7 @@ class EagerWatcher:
             difference = guarded(
                 self.internal_errors,
                 f"measuring the modes of batch norm {record.layer.name}",
-                lambda: self._mode_difference(record.layer, inputs),
+                lambda: _mode_difference(record.layer, inputs),
                 None,
             )
             if difference is None:
@@ -442,17 +445,6 @@ class EagerWatcher:
         setter = calls[0].phase_set_at if calls[0].phase == 0 else ()
         return [_WrongMode("inference_in_step", record.layer.name, calls[0].frames, evidence, setter)]
 
-    def _mode_difference(self, layer: Any, inputs: Any) -> float:
-        """Outputs in training and inference mode on one batch; the moving statistics are put back afterwards."""
-        saved = [np.array(layer.moving_mean), np.array(layer.moving_variance)]
-        try:
-            training = np.asarray(layer(inputs, training=True))
-            inference = np.asarray(layer(inputs, training=False))
-        finally:
-            layer.moving_mean.assign(saved[0])
-            layer.moving_variance.assign(saved[1])
-        return float(np.max(np.abs(training - inference)))
-
 
 def _at_the_shared_call(wrong: list[_WrongMode]) -> list[Observation]:
     """BN102 for the layers run in the wrong mode. The layers of one model, run in the wrong mode by one call of the
@@ -526,23 +518,37 @@ def _moving_statistics(layer: Any) -> list[np.ndarray] | None:
     return [np.array(layer.moving_mean), np.array(layer.moving_variance)]
 
 
+def _mode_difference(layer: Any, inputs: Any) -> float:
+    """Outputs in training and inference mode on one batch."""
+    with _statistics_kept(layer):
+        training = np.asarray(layer(inputs, training=True))
+        inference = np.asarray(layer(inputs, training=False))
+    return float(np.max(np.abs(training - inference)))
+
+
 def _batch_dependence(layer: Any, inputs: Any) -> float | None:
     """How far the layer's training-mode outputs for the first half of a batch move when the rest of the batch is
-    left out: zero for a per-example computation (inference mode). None for a batch of one. The moving statistics
-    are put back afterwards."""
+    left out: zero for a per-example computation (inference mode). None for a batch of one."""
     shape = tuple(inputs.shape)
     half = int(shape[0]) // 2 if shape and shape[0] is not None else 0
     if half < 1:
         return None
-    saved = _moving_statistics(layer)
-    try:
+    with _statistics_kept(layer):
         whole = np.asarray(layer(inputs, training=True))[:half]
         alone = np.asarray(layer(inputs[:half], training=True))
+    return float(np.max(np.abs(whole - alone)))
+
+
+@contextlib.contextmanager
+def _statistics_kept(layer: Any) -> Iterator[None]:
+    """Measuring a layer in training mode moves its moving statistics: they are put back afterwards."""
+    saved = _moving_statistics(layer)
+    try:
+        yield
     finally:
         if saved is not None:
             layer.moving_mean.assign(saved[0])
             layer.moving_variance.assign(saved[1])
-    return float(np.max(np.abs(whole - alone)))
 
 
 def _concrete(inputs: Any) -> bool:
