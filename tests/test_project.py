@@ -114,6 +114,52 @@ def test_the_analyses_kept_are_dropped_past_the_limit_and_made_again(towers, par
     assert sorted(parsed) == sorted([MODEL, TRAIN] * 2)
 
 
+KERAS_MODELS = """\
+import tensorflow as tf
+
+
+def build_classifier(width):
+    return tf.keras.Sequential([
+        tf.keras.layers.Dense(width),
+        tf.keras.layers.BatchNormalization(),
+        tf.keras.layers.Dense(10),
+    ])
+"""
+TAPE_STEP = """\
+import tensorflow as tf
+
+from models import build_classifier
+
+model = build_classifier(64)
+optimizer = tf.keras.optimizers.Adam()
+
+
+@tf.function
+def train_step(images, labels):
+    with tf.GradientTape() as tape:
+        logits = model(images)  # expect: BN007
+        loss = tf.reduce_mean(tf.keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True))
+    grads = tape.gradient(loss, model.trainable_variables)
+    optimizer.apply_gradients(zip(grads, model.trainable_variables))
+"""
+
+
+def test_where_gradients_come_from_is_followed_to_the_tape_and_no_further(tmp_path, parsed):
+    """Which tape an optimizer applies is found by following its gradients back to `tape.gradient`: not into the
+    loss, the model and the arguments every other module passes its builder (that slice parsed most of a package
+    such as tf-models-official for each file)."""
+    (tmp_path / "models.py").write_text(KERAS_MODELS)
+    for index in range(3):
+        (tmp_path / f"experiment_{index}.py").write_text(
+            f"from models import build_classifier\n\nclassifier = build_classifier({index})\n"
+        )
+    step = tmp_path / "train.py"
+    step.write_text(TAPE_STEP)
+    findings = check_source(TAPE_STEP, str(step), project=Project())
+    assert Counter((d.line, d.code) for d in findings) == expected_findings(TAPE_STEP)
+    assert sorted(parsed) == sorted([KERAS_MODELS, TAPE_STEP])
+
+
 def test_a_configured_root_resolves_imports_from_elsewhere(tmp_path):
     (tmp_path / "lib").mkdir()
     (tmp_path / "scripts").mkdir()

@@ -14,7 +14,8 @@ Source = tuple[cst.BaseExpression, Scope, int]
 
 
 class _Parts(cst.CSTVisitor):
-    def __init__(self) -> None:
+    def __init__(self, sealed: frozenset[str]) -> None:
+        self.sealed = sealed  # attributes (and methods) that end a slice: see ExpressionParts.of
         self.names: set[str] = set()  # every name used, attribute roots included
         self.bare_names: set[str] = set()  # names used on their own
         self.chains: set[str] = set()  # `self.train_x`: attribute chains on a name
@@ -24,10 +25,14 @@ class _Parts(cst.CSTVisitor):
         self.names.add(node.value)
         self.bare_names.add(node.value)
 
-    def visit_Call(self, node: cst.Call) -> None:
+    def visit_Call(self, node: cst.Call) -> bool:
         self.calls.add(node)
+        func = node.func
+        return not (isinstance(func, cst.Attribute) and func.attr.value in self.sealed)
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
+        if node.attr.value in self.sealed:
+            return False
         chain = dotted_name(node)
         if chain is None:
             node.value.visit(self)
@@ -45,14 +50,18 @@ class ExpressionParts:
     """The names used and the calls made inside an expression, computed once per expression."""
 
     def __init__(self) -> None:
-        self._cache: dict[cst.CSTNode, _Parts] = {}
+        self._caches: dict[frozenset[str], dict[cst.CSTNode, _Parts]] = {}
 
-    def of(self, node: cst.CSTNode) -> _Parts:
-        parts = self._cache.get(node)
+    def of(self, node: cst.CSTNode, sealed: frozenset[str] = frozenset()) -> _Parts:
+        """`sealed`: attributes whose object is no part of the expression, nor, for a call of such a method, its
+        arguments; the call itself is (a slice after where gradients come from reaches `tape.gradient(...)`, and
+        neither the loss nor `model.trainable_variables`)."""
+        cache = self._caches.setdefault(sealed, {})
+        parts = cache.get(node)
         if parts is None:
-            parts = _Parts()
+            parts = _Parts(sealed)
             node.visit(parts)
-            self._cache[node] = parts
+            cache[node] = parts
         return parts
 
     def names(self, node: cst.CSTNode) -> set[str]:

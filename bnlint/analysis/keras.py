@@ -73,6 +73,10 @@ _MAX_EXPRESSIONS = 5_000
 _MAX_PARAMETER_DEPTH = 4
 # A return statement is read after every binding of its function.
 _AFTER_ALL = 1 << 62
+# `tape.gradient(target, sources)`: the method that takes a tape's gradients.
+_GRADIENT_METHODS = frozenset({"gradient"})
+# Where gradients come from: their own method, and neither the loss nor the variables.
+_GRADIENT_SLICE_ENDS = _GRADIENT_METHODS | catalogue.TRAINABLE_VARIABLE_ATTRIBUTES
 
 
 def _any(results: Iterable[Holds]) -> Holds:
@@ -437,10 +441,13 @@ class KerasObjects:
             results.append(found)
         return _any(results)
 
-    def sliced_calls(self, roots: list[Source], into_returns: bool) -> Iterator[tuple[ModuleFacts, CallSite]]:
+    def sliced_calls(
+        self, roots: list[Source], into_returns: bool, sealed: frozenset[str] = frozenset()
+    ) -> Iterator[tuple[ModuleFacts, CallSite]]:
         """The calls (with their module) the expressions are made from: through names, `self` attributes, the
         arguments the program passes for parameters, what a `Sequential` is given by `.add`, and with
-        `into_returns` the return values of the project functions called."""
+        `into_returns` the return values of the project functions called. The calls of `sealed` methods are
+        yielded, and what they are made from is not followed (`ExpressionParts.of`)."""
         seen: set[cst.CSTNode] = set()
         followed = Followed()
         work = list(roots)
@@ -450,7 +457,7 @@ class KerasObjects:
                 continue
             seen.add(node)
             owner = self._owner(scope)
-            parts = owner.expression_parts.of(node)
+            parts = owner.expression_parts.of(node, sealed)
             for call in parts.calls:
                 site = owner.calls.call_at.get(call)
                 if site is None:
@@ -675,7 +682,7 @@ class GradientSteps:
         found = {}
         for site in self._facts.syntax.calls:
             func = site.node.func
-            if isinstance(func, cst.Attribute) and func.attr.value == "gradient":
+            if isinstance(func, cst.Attribute) and func.attr.value in _GRADIENT_METHODS:
                 tape = self._tape(func.value, site.scope, site.order)
                 if tape is not None:
                     found[site] = tape
@@ -717,7 +724,9 @@ class GradientSteps:
                 method == catalogue.KERAS_APPLY and self._keras_optimizer(site, func)
             ):
                 roots += [(argument.value, site.scope, site.order) for argument in arguments]
-        for owner, site in self._facts.keras.sliced_calls(roots, into_returns=True):
+        # Where gradients come from ends at `tape.gradient(...)`: the loss and the model it differentiates, like
+        # the variables they are zipped with, are no part of them, and following those slices the whole program.
+        for owner, site in self._facts.keras.sliced_calls(roots, into_returns=True, sealed=_GRADIENT_SLICE_ENDS):
             tape = owner.gradient_steps._gradient_calls.get(site)
             if tape is not None:
                 applied.add(tape)
