@@ -194,12 +194,13 @@ class TrainingNotPropagated(Rule):
                 finding = _default_left(cls, facts, call)
                 if finding is not None:
                     yield finding
-        if facts.keras_version.major == 3:
-            for model in facts.syntax.classes:
-                finding = _call_without_training(cls, facts, model)
-                if finding is not None:
-                    yield finding
-            yield from _functional_freezes(cls, facts)
+        # Keras 3 only. Each asks which Keras runs last, once it has a finding: the answer can take the evidence
+        # of the whole program, and most modules never need it.
+        for model in facts.syntax.classes:
+            finding = _call_without_training(cls, facts, model)
+            if finding is not None:
+                yield finding
+        yield from _functional_freezes(cls, facts)
 
 
 def _functional_freezes(rule: type[Rule], facts: ModuleFacts) -> Iterator[Finding]:
@@ -217,7 +218,8 @@ def _functional_freezes(rule: type[Rule], facts: ModuleFacts) -> Iterator[Findin
         flag = facts.resolver.flag(found.value, found.scope, found.order)
         if not (isinstance(flag, Literal) and flag.value is False):
             continue
-        if target.batch_norm_layer or facts.keras.runs_batch_norm(target) is True:
+        holds = target.batch_norm_layer or facts.keras.runs_batch_norm(target) is True
+        if holds and facts.keras_version.major == 3:
             message = "training=False does not freeze this batch norm: Keras 3's fit() overrides it"
             yield rule.finding(found.arg, site, message, help=f"{_FREEZE_HELP} {facts.keras_version.assumption}")
 
@@ -225,19 +227,18 @@ def _functional_freezes(rule: type[Rule], facts: ModuleFacts) -> Iterator[Findin
 def _default_left(rule: type[Rule], facts: ModuleFacts, call: UserCall) -> Finding | None:
     """A call in a Keras `call` that leaves a mode parameter of a project function at a literal default that
     freezes batch norm."""
-    version = facts.keras_version
     for param in call.function.params:
         if call.bound.get(param.name) is not None:
             continue  # passed, or maybe passed by `*args` / `**kwargs`
         default = _literal_default(param)
-        if default is _NOT_A_MODE or (default is None and version.major == 2):
+        if default is _NOT_A_MODE or (default is None and facts.keras_version.major == 2):
             continue
         if default is True and call.site.function is not None and call.site.function.param("training") is None:
             continue  # a `call` without a mode of its own: training mode may be meant
         if not facts.keras.mode_reaches_batch_norm(call.function, param.name):
             continue
         message = _default_message(call, param.name, default)
-        return rule.finding(call.site.node, call.site, message, help=_default_help(default, version))
+        return rule.finding(call.site.node, call.site, message, help=_default_help(default, facts.keras_version))
     return None
 
 
@@ -276,6 +277,8 @@ def _call_without_training(rule: type[Rule], facts: ModuleFacts, model: ClassInf
     if not facts.keras.fit_runs(method):
         return None
     version = facts.keras_version
+    if version.major != 3:
+        return None
     message = f"{model.name}.call() takes no training: Keras 3's fit() runs its batch norm in inference mode"
     return rule.finding(method.node.name, site, message, help=f"{_FIT_HELP} {version.assumption}")
 
