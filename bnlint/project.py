@@ -51,9 +51,12 @@ PROGRAM_FILES = 5_000
 # Folders of installed distributions: each top-level package there is its own project.
 _INSTALLED = frozenset({"site-packages", "dist-packages"})
 # How much analysed source (characters) a project keeps for the imports of the files still to come. A parsed and
-# analysed module takes some 50 times its text in memory; past this, the analyses are dropped and redone when a
-# later file needs them, which bounds the memory of a run over a big tree at a few percent of its time.
-KEPT_SOURCE = 8_000_000
+# analysed module takes some 50 to 70 times its text in memory; past this, the analyses are dropped and redone when a
+# later file needs them, which bounds the memory of a run over a big tree. The facts of a program's training code
+# (which tape an optimizer applies, which steps run a function) read the modules importing a file's, so one file
+# of a big package can need most of it analysed: tf-models-official's files need 7.5 MB of its 10 MB. Below that,
+# each drop is followed by the same parses again (8 MB cost its corpus 1.4 times the time, and more memory).
+KEPT_SOURCE = 16_000_000
 
 
 @dataclass
@@ -191,6 +194,8 @@ class Project:
     def _drop_analyses(self) -> None:
         self._analyses = _Analyses()
         _release_frozen()
+        # Trees and facts are cycles: without a collection now, the next files' analyses pile on top of them.
+        gc.collect()
 
     def freeze(self) -> None:
         """Called by a front end between the files of a run: what the project keeps for the files to come (trees,

@@ -6,6 +6,7 @@ import ast
 import gc
 import re
 import shutil
+import weakref
 from collections import Counter
 
 import libcst as cst
@@ -158,6 +159,21 @@ def test_where_gradients_come_from_is_followed_to_the_tape_and_no_further(tmp_pa
     findings = check_source(TAPE_STEP, str(step), project=Project())
     assert Counter((d.line, d.code) for d in findings) == expected_findings(TAPE_STEP)
     assert sorted(parsed) == sorted([KERAS_MODELS, TAPE_STEP])
+
+
+def test_the_analyses_dropped_past_the_limit_are_freed_before_the_next_file(towers):
+    """Trees and facts are cycles, and the front ends freeze what the project keeps between files: left to the
+    collector, a dropped program's analyses stay in memory under the next one's."""
+    shared = Project(keep=0)
+    train = towers / "train.py"
+    check_source(train.read_text(), str(train), project=shared)
+    dropped = weakref.ref(shared.parsed(train))
+    shared.freeze()
+    try:
+        shared.provide(towers / "other.py", "x = 1\n")
+        assert dropped() is None
+    finally:
+        gc.unfreeze()
 
 
 def test_a_configured_root_resolves_imports_from_elsewhere(tmp_path):
