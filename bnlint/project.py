@@ -174,6 +174,7 @@ class Project:
                 self._across_texts = self._new_across_texts()
             return []
         if self._texts[path] == text:
+            self._texts[path] = text  # one object for one text, where the front end keeps its own
             return []
         forgotten = [path, *self.importers(path)]  # found from the old text's imports
         if text is None:

@@ -176,6 +176,18 @@ def test_the_analyses_dropped_past_the_limit_are_freed_before_the_next_file(towe
         gc.unfreeze()
 
 
+def test_a_text_the_front_end_read_too_is_kept_once(towers):
+    """`bnlint check` reads every file it checks, and the project the same files for their imports: the project
+    keeps the front end's text instead of its own copy."""
+    shared = Project()
+    train = towers / "train.py"
+    read_by_the_project = shared.text(train)
+    read_by_the_front_end = TRAIN.encode().decode()
+    assert read_by_the_front_end == read_by_the_project and read_by_the_front_end is not read_by_the_project
+    assert shared.provide(train, read_by_the_front_end) == []  # nothing changed, nothing forgotten
+    assert shared.text(train) is read_by_the_front_end
+
+
 def test_a_configured_root_resolves_imports_from_elsewhere(tmp_path):
     (tmp_path / "lib").mkdir()
     (tmp_path / "scripts").mkdir()
