@@ -80,6 +80,8 @@ class _AcrossTexts:
     numbering: Numbering[Path]  # the modules met, for sets of them as bits
     imported: Reach[Path]  # the bits of each module and the modules it imports, directly or not
     found: dict[tuple[Path, str], Path | None] = field(default_factory=dict)  # the file of a module under a root
+    import_folders: dict[Path, tuple[Path, ...]] = field(default_factory=dict)  # by importer, in order
+    folders: dict[Path, Path] = field(default_factory=dict)  # one object for each folder met
     ids: dict[Path, ModuleId] = field(default_factory=dict)
     added_roots: dict[Path, tuple[Path, ...]] = field(default_factory=dict)  # folders each module adds to sys.path
     imports: dict[Path, list[Path]] = field(default_factory=dict)  # each module's directly imported project modules
@@ -281,14 +283,23 @@ class Project:
         # The module's own folder comes next: a script run directly (`python train.py` inside a package folder)
         # imports its siblings by bare name, as Python 2 code did everywhere; then the package folders above it, a
         # program run as `python -m keras.train` from `efficientdet/` imports from there.
-        depth = len(importer.path.parent.relative_to(importer.root).parts)
-        between = importer.path.parent.parents[: max(depth - 1, 0)]  # the folders above, below the root
-        folders = (importer.root, importer.path.parent, *between, *self._sys_path_roots(importer.path), *self.roots)
-        for root in dict.fromkeys(folders):
+        for root in self._import_folders(importer):
             path = self.find_module(root, name)
             if path is not None:
                 return path
         return self._through_namespace_package(importer, name)
+
+    def _import_folders(self, importer: ModuleId) -> tuple[Path, ...]:
+        """The folders a module imports from, in order, each once: one object per folder of the project, as they key
+        what `find_module` found (a copy per import asked was a twentieth of the memory on the tensorflow package)."""
+        across = self._across_texts
+        if importer.path not in across.import_folders:
+            depth = len(importer.path.parent.relative_to(importer.root).parts)
+            between = importer.path.parent.parents[: max(depth - 1, 0)]  # the folders above, below the root
+            found = (importer.root, importer.path.parent, *between, *self._sys_path_roots(importer.path), *self.roots)
+            folders = across.folders
+            across.import_folders[importer.path] = tuple(folders.setdefault(f, f) for f in dict.fromkeys(found))
+        return across.import_folders[importer.path]
 
     def _through_namespace_package(self, importer: ModuleId, name: str) -> Path | None:
         """`import labelreg.layers` in `labelreg/networks.py` where `labelreg/` has no `__init__.py`: the script

@@ -245,4 +245,4 @@ def test_a_summary_from_the_tree_flake8_hands_over_is_the_summary_of_the_text():
     assert summarize(text, ast.parse(text)) == from_text
     # Links other plugins added lead back up the tree: followed, they would make every unit use every name.
     assert summarize(text, _with_parent_links(ast.parse(text))) == from_text
-    assert from_text.units is not None and from_text.units[-1].references == {"n"}
+    assert from_text.units is not None and from_text.units[-1].references == ("n",)

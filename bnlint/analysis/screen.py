@@ -20,6 +20,7 @@ them for: APIs, known by their names.
 from __future__ import annotations
 
 import ast
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -73,7 +74,9 @@ def _canonical_stepwise(name: str) -> str:
 class Unit:
     """One top-level statement: a def, a class, an assignment, an `if` block."""
 
-    references: frozenset[str]  # dotted names its code uses: `tf.layers.dense`, `conv`, `nets.resnet.block`
+    # Dotted names its code uses, each once: `tf.layers.dense`, `conv`, `nets.resnet.block`. A tuple: only ever
+    # iterated, and kept for every unit of every screened module (a third of a small frozenset's memory).
+    references: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,7 @@ def summarize(text: str, tree: ast.Module | None = None) -> Summary:
             # `slim = tf.contrib.slim`, `layers = tf.keras.layers`: an alias of what the root name imports, so that
             # `layers.Dense` is read as the Keras layer it is rather than as any use of `tf`.
             aliases.setdefault(alias[0], []).extend([f"{target}.{rest}" for target in aliases[root]])
-            units.append(Unit(frozenset()))
+            units.append(Unit(()))
             continue
         units.append(Unit(_references(statement)))
         for name in _bound(statement, statements, walrus):
@@ -129,11 +132,11 @@ def summarize(text: str, tree: ast.Module | None = None) -> Summary:
     )
 
 
-def _references(statement: ast.stmt) -> frozenset[str]:
+def _references(statement: ast.stmt) -> tuple[str, ...]:
     """The names and the dotted chains on names (`tf.layers.dense`) the statement's code uses; its imports bind
     names, they use none. Hot: one pass over every node of every screened module. It follows the syntax's own
     fields, not every attribute: a tree flake8 hands over may carry links its other plugins added (to a parent)."""
-    references: set[str] = set()
+    references: dict[str, None] = {}  # in the order met, each once
     pending: list[object] = [statement]
     while pending:
         node = pending.pop()
@@ -141,10 +144,11 @@ def _references(statement: ast.stmt) -> frozenset[str]:
         if kind is ast.Attribute:
             chain = _dotted(node)  # type: ignore[arg-type]
             if chain is not None:
-                references.add(chain)
+                # Kept for every screened module of a run: the same chains (`tf.nn.relu`, `self.conv`) everywhere.
+                references[sys.intern(chain)] = None
                 continue
         elif kind is ast.Name:
-            references.add(node.id)  # type: ignore[attr-defined]
+            references[node.id] = None  # type: ignore[attr-defined]
             continue
         elif kind is ast.Import or kind is ast.ImportFrom or not isinstance(node, ast.AST):
             continue  # strings, None and numbers in the fields below
@@ -154,7 +158,7 @@ def _references(statement: ast.stmt) -> frozenset[str]:
                 pending.extend(value)
             else:
                 pending.append(value)
-    return frozenset(references)
+    return tuple(references)
 
 
 def _nested(statement: ast.stmt) -> Iterator[ast.stmt]:
